@@ -1,0 +1,5 @@
+//! The `nestbox` command.
+
+fn main() {
+    std::process::exit(nestbox::cli::main());
+}

@@ -1,0 +1,93 @@
+//! The `nestbox` command line: clap definitions and dispatch, one file per verb. Every failure is one
+//! line on stderr, `nestbox: ...`, and an exit code (125 for nestbox's own failures when running).
+
+mod check;
+mod explain;
+mod list;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nestbox",
+    version,
+    about = "Run desktop apps in unprivileged, user-namespaced sandboxes, one TOML profile per app",
+    after_help = "Profiles are looked up in $XDG_CONFIG_HOME/nestbox/profiles, /etc/nestbox/profiles, then the shipped ones.\n\
+                  NESTBOX_LOG=debug shows what nestbox does."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// Start a profile's program in a new sandbox; its exit status is nestbox's
+    Run(run::RunArgs),
+    /// Print what `run` would do: namespaces, every mount step in order, environment
+    Explain(explain::ExplainArgs),
+    /// Validate profile files (or names); exit 1 if any is invalid
+    Check(check::CheckArgs),
+    /// List the profiles found and where each comes from
+    List(list::ListArgs),
+}
+
+/// Which profile a verb works on: a name, or `--profile-file`.
+#[derive(Debug, Clone)]
+pub enum ProfileRef {
+    Name(String),
+    File(PathBuf),
+}
+
+/// Parse the command line, run the verb, return the process exit code.
+pub fn main() -> i32 {
+    if let Ok(filter) = std::env::var("NESTBOX_LOG") {
+        let level = filter.parse().unwrap_or(tracing::Level::INFO);
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .without_time()
+            .init();
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 125 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Verb::Run(args) => run::run(args),
+        Verb::Explain(args) => explain::explain(args),
+        Verb::Check(args) => check::check(args),
+        Verb::List(args) => list::list(args),
+    }
+}
+
+/// Print `nestbox: message` and return `code`.
+pub(crate) fn fail(message: impl std::fmt::Display, code: i32) -> i32 {
+    eprintln!("nestbox: {message}");
+    code
+}
+
+/// The search path, facts and profile for `what`; the Xauthority is read when the profile needs it.
+pub(crate) fn load(
+    what: &ProfileRef,
+) -> Result<(crate::profile::Profile, crate::host::HostFacts), (String, i32)> {
+    use crate::profile::{SearchPath, X11};
+    let mut facts = crate::host::HostFacts::probe().map_err(|e| (e.to_string(), 125))?;
+    let search = SearchPath::standard(&facts.config_home);
+    let profile = match what {
+        ProfileRef::Name(name) => search.load(name),
+        ProfileRef::File(path) => search.load_file(path),
+    }
+    .map_err(|e| (e.to_string(), 125))?;
+    if profile.x11 == X11::Host {
+        facts.read_xauthority();
+    }
+    tracing::debug!(?profile, "profile resolved");
+    Ok((profile, facts))
+}

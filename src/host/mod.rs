@@ -1,0 +1,110 @@
+//! Facts about this machine and this user: ids, names, XDG directories, the environment and the
+//! Xauthority file. Parsers are pure ([`parse_display`], [`parse_xauthority`]); probing is thin and
+//! reads only what the profile needs.
+
+mod display;
+mod fs;
+mod xauth;
+
+pub use display::{parse_display, Display, DisplayError};
+pub use fs::{FakeFs, FileKind, HostFs, RealFs};
+pub use xauth::{
+    find_cookie, parse_xauthority, wildcard_copy, write_xauthority, XauthEntry, XauthError,
+    FAMILY_LOCAL, FAMILY_WILD, MIT_MAGIC_COOKIE,
+};
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("cannot find user {uid} in the user database")]
+    NoUser { uid: u32 },
+    #[error("cannot find the home directory: HOME is unset and the user database has none")]
+    NoHome,
+}
+
+/// The Xauthority file as found on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XauthorityFile {
+    pub path: PathBuf,
+    /// Its bytes, or why it could not be read.
+    pub contents: Result<Vec<u8>, String>,
+}
+
+/// What the planner may know of the host, besides its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFacts {
+    pub uid: u32,
+    pub gid: u32,
+    pub user: String,
+    pub group: String,
+    pub home: PathBuf,
+    pub shell: String,
+    pub hostname: String,
+    pub data_home: PathBuf,
+    pub config_home: PathBuf,
+    /// The caller's environment.
+    pub env: BTreeMap<String, String>,
+    /// Read only for profiles that share the host display.
+    pub xauthority: Option<XauthorityFile>,
+}
+
+impl HostFacts {
+    /// Look at this process's user and environment.
+    pub fn probe() -> Result<HostFacts, HostError> {
+        use nix::unistd::{getgid, getuid, Group, User};
+        let (uid, gid) = (getuid(), getgid());
+        let env: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        let user = User::from_uid(uid)
+            .ok()
+            .flatten()
+            .ok_or(HostError::NoUser { uid: uid.as_raw() })?;
+        let group = Group::from_gid(gid)
+            .ok()
+            .flatten()
+            .map_or_else(|| gid.to_string(), |g| g.name);
+        let home = env
+            .get("HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| Some(user.dir.clone()).filter(|p| p.is_absolute()))
+            .ok_or(HostError::NoHome)?;
+        let xdg = |var: &str, default: &str| {
+            env.get(var)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .unwrap_or_else(|| home.join(default))
+        };
+        let hostname = nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default();
+        Ok(HostFacts {
+            uid: uid.as_raw(),
+            gid: gid.as_raw(),
+            user: user.name,
+            group,
+            data_home: xdg("XDG_DATA_HOME", ".local/share"),
+            config_home: xdg("XDG_CONFIG_HOME", ".config"),
+            shell: user.shell.to_string_lossy().into_owned(),
+            home,
+            hostname,
+            env,
+            xauthority: None,
+        })
+    }
+
+    /// Read `$XAUTHORITY` (or `~/.Xauthority`) into the facts.
+    pub fn read_xauthority(&mut self) {
+        let path = self
+            .env
+            .get("XAUTHORITY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.home.join(".Xauthority"));
+        let contents = std::fs::read(&path).map_err(|e| e.to_string());
+        self.xauthority = Some(XauthorityFile { path, contents });
+    }
+}

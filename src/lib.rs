@@ -1,0 +1,15 @@
+//! nestbox: run desktop apps in unprivileged, user-namespaced sandboxes, one TOML profile per app.
+//!
+//! A launch is facts, plan, apply:
+//! - [`profile`] reads TOML profiles, follows `extends`, validates (touches only profile files);
+//! - [`host`] finds the facts of this machine and user (ids, XDG dirs, DISPLAY, Xauthority);
+//! - [`plan`] is a pure function of the two: namespaces, ordered mount steps, environment, program;
+//! - [`sandbox`] applies a plan: clone, mounts, pivot_root, PID 1, exec. It knows nothing of TOML.
+//!
+//! [`cli`] is the `nestbox` command over these.
+
+pub mod cli;
+pub mod host;
+pub mod plan;
+pub mod profile;
+pub mod sandbox;

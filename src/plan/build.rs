@@ -1,0 +1,402 @@
+//! `build`: profile + host facts + host files -> plan. Pure: no file is read except through `HostFs`.
+
+use super::{
+    program, x11, BindKind, DisplayPlan, FileContents, HostStep, IdMap, Mount, Namespaces, Plan,
+    PlanError, Process,
+};
+use crate::host::{FileKind, HostFacts, HostFs};
+use crate::profile::{Access, Home, Network, Profile, ProfilePath};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The PATH inside, unless the profile sets its own.
+pub const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games";
+/// Top-level names that are links into /usr on merged-/usr systems, or directories on others.
+const ROOT_LINKS: &[&str] = &["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+/// Device nodes every sandbox gets.
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+/// Kernel interfaces in /proc made read-only (as bubblewrap does).
+const PROC_PROTECT: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
+
+/// Make the plan for running `profile` (with `command` replacing its program when given, and
+/// `args` appended) on this host.
+pub fn build(
+    profile: &Profile,
+    facts: &HostFacts,
+    fs: &dyn HostFs,
+    command: Option<&str>,
+    args: &[String],
+) -> Result<Plan, PlanError> {
+    let argv: Vec<String> = match (command, &profile.command) {
+        (Some(c), _) => std::iter::once(c.to_string())
+            .chain(args.iter().cloned())
+            .collect(),
+        (None, Some(cmd)) => cmd.iter().chain(args).cloned().collect(),
+        (None, None) => return Err(PlanError::NoCommand(profile.name.clone())),
+    };
+    let mut b = Builder {
+        profile,
+        facts,
+        fs,
+        mounts: Vec::new(),
+        env: BTreeMap::new(),
+    };
+    b.root();
+    b.etc();
+    b.proc_and_dev();
+    b.tmp_and_run();
+    let display = b.display()?;
+    let (home_backing, host_steps) = b.home();
+    b.profile_binds()?;
+    b.mounts.push(Mount::ReadOnly { dst: "/".into() });
+    b.environment();
+    let env = std::mem::take(&mut b.env);
+    let path_var = env.get("PATH").map_or(DEFAULT_PATH, String::as_str);
+    let program_path = program::resolve(&b.mounts, fs, &argv[0], path_var)?;
+    let cwd = profile
+        .cwd
+        .as_ref()
+        .map_or_else(|| facts.home.clone(), |p| b.inside(p));
+    Ok(Plan {
+        profile: profile.name.clone(),
+        source: profile.source.clone(),
+        namespaces: Namespaces {
+            user: true,
+            mount: true,
+            pid: true,
+            ipc: true,
+            uts: true,
+            cgroup: true,
+            net: profile.network == Network::None,
+        },
+        uid_map: IdMap {
+            inside: facts.uid,
+            outside: facts.uid,
+            count: 1,
+        },
+        gid_map: IdMap {
+            inside: facts.gid,
+            outside: facts.gid,
+            count: 1,
+        },
+        hostname: profile
+            .hostname
+            .clone()
+            .unwrap_or_else(|| profile.name.clone()),
+        home: facts.home.clone(),
+        home_backing,
+        host_steps,
+        mounts: b.mounts,
+        display,
+        process: Process {
+            program: program_path,
+            argv,
+            cwd,
+            env,
+        },
+    })
+}
+
+struct Builder<'a> {
+    profile: &'a Profile,
+    facts: &'a HostFacts,
+    fs: &'a dyn HostFs,
+    mounts: Vec<Mount>,
+    env: BTreeMap<String, String>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, m: Mount) {
+        self.mounts.push(m);
+    }
+    /// Bind host `src` at `dst`; the source is resolved on the host first (the child sees the host
+    /// only under /oldroot, where an absolute symlink would point elsewhere). False when missing.
+    fn bind(&mut self, src: &Path, dst: PathBuf, kind: BindKind) -> bool {
+        match self.fs.realpath(src) {
+            Some(src) => {
+                self.push(Mount::Bind { src, dst, kind });
+                true
+            }
+            None => false,
+        }
+    }
+    fn ro(&mut self, path: &str) {
+        self.bind(Path::new(path), path.into(), BindKind::ReadOnly);
+    }
+    fn file(&mut self, dst: &str, mode: u32, text: String, describe: &str) {
+        let contents = FileContents {
+            bytes: text.into_bytes(),
+            describe: describe.to_string(),
+        };
+        self.push(Mount::File {
+            dst: dst.into(),
+            mode,
+            contents,
+        });
+    }
+
+    /// A host path as written in a profile.
+    fn host(&self, p: &ProfilePath) -> PathBuf {
+        match p {
+            ProfilePath::Absolute(p) => p.clone(),
+            ProfilePath::Home(rel) => self.facts.home.join(rel),
+        }
+    }
+    /// A sandbox path as written in a profile; the home is at the same path inside.
+    fn inside(&self, p: &ProfilePath) -> PathBuf {
+        self.host(p)
+    }
+
+    /// A tmpfs root with the host's /usr, and /bin, /lib... as the host has them.
+    fn root(&mut self) {
+        self.push(Mount::Tmpfs {
+            dst: "/".into(),
+            mode: 0o755,
+        });
+        self.ro("/usr");
+        for name in ROOT_LINKS {
+            let path = PathBuf::from("/").join(name);
+            match self.fs.lstat(&path) {
+                FileKind::Symlink(target) => self.push(Mount::Symlink { target, dst: path }),
+                FileKind::Dir => {
+                    self.bind(&path.clone(), path, BindKind::ReadOnly);
+                }
+                _ => {}
+            }
+        }
+        if self.profile.opt && self.fs.stat(Path::new("/opt")).is_dir() {
+            self.ro("/opt");
+        }
+    }
+
+    /// /etc holds only generated files and what the profile binds (fonts, certificates...), plus
+    /// the name service files when the network is shared.
+    fn etc(&mut self) {
+        let f = self.facts;
+        let passwd = format!(
+            "{}:x:{}:{}::{}:{}\n",
+            f.user,
+            f.uid,
+            f.gid,
+            f.home.display(),
+            f.shell
+        );
+        self.file("/etc/passwd", 0o644, passwd, "the user alone");
+        self.file(
+            "/etc/group",
+            0o644,
+            format!("{}:x:{}:\n", f.group, f.gid),
+            "the user's group alone",
+        );
+        let hostname = self
+            .profile
+            .hostname
+            .clone()
+            .unwrap_or_else(|| self.profile.name.clone());
+        self.file(
+            "/etc/hostname",
+            0o644,
+            format!("{hostname}\n"),
+            "the sandbox's host name",
+        );
+        if self.profile.network == Network::Shared {
+            for p in [
+                "/etc/resolv.conf",
+                "/etc/hosts",
+                "/etc/nsswitch.conf",
+                "/etc/host.conf",
+                "/etc/gai.conf",
+            ] {
+                if self.fs.stat(Path::new(p)).exists() {
+                    self.ro(p);
+                }
+            }
+        } else {
+            let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{hostname}\n");
+            self.file(
+                "/etc/hosts",
+                0o644,
+                hosts,
+                "localhost and the sandbox's host name",
+            );
+        }
+    }
+
+    fn proc_and_dev(&mut self) {
+        self.push(Mount::Proc {
+            dst: "/proc".into(),
+        });
+        for p in PROC_PROTECT {
+            self.push(Mount::Protect {
+                dst: Path::new("/proc").join(p),
+            });
+        }
+        self.push(Mount::Tmpfs {
+            dst: "/dev".into(),
+            mode: 0o755,
+        });
+        for d in DEVICES {
+            let path = Path::new("/dev").join(d);
+            self.push(Mount::Bind {
+                src: path.clone(),
+                dst: path,
+                kind: BindKind::Device,
+            });
+        }
+        self.push(Mount::Devpts {
+            dst: "/dev/pts".into(),
+        });
+        self.push(Mount::Symlink {
+            target: "pts/ptmx".into(),
+            dst: "/dev/ptmx".into(),
+        });
+        self.push(Mount::Tmpfs {
+            dst: "/dev/shm".into(),
+            mode: 0o1777,
+        });
+        for (link, target) in [
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+            ("core", "/proc/kcore"),
+        ] {
+            self.push(Mount::Symlink {
+                target: target.into(),
+                dst: Path::new("/dev").join(link),
+            });
+        }
+        if self.profile.sys {
+            self.ro("/sys");
+        }
+    }
+
+    fn tmp_and_run(&mut self) {
+        self.push(Mount::Tmpfs {
+            dst: "/tmp".into(),
+            mode: 0o1777,
+        });
+        self.push(Mount::Tmpfs {
+            dst: self.runtime_dir(),
+            mode: 0o700,
+        });
+    }
+
+    fn runtime_dir(&self) -> PathBuf {
+        format!("/run/user/{}", self.facts.uid).into()
+    }
+
+    fn display(&mut self) -> Result<DisplayPlan, PlanError> {
+        match self.profile.x11 {
+            crate::profile::X11::None => Ok(DisplayPlan::None),
+            crate::profile::X11::Host => {
+                let host = x11::host_display(self.facts, self.fs)?;
+                self.push(Mount::Tmpfs {
+                    dst: "/tmp/.X11-unix".into(),
+                    mode: 0o755,
+                });
+                let socket = host.display.socket();
+                self.bind(&socket, socket.clone(), BindKind::ReadOnly);
+                self.push(Mount::ReadOnly {
+                    dst: "/tmp/.X11-unix".into(),
+                });
+                let contents = FileContents {
+                    bytes: host.xauthority,
+                    describe: host.describe,
+                };
+                self.push(Mount::File {
+                    dst: x11::XAUTHORITY.into(),
+                    mode: 0o600,
+                    contents,
+                });
+                self.env.insert("DISPLAY".into(), host.display.to_string());
+                self.env.insert("XAUTHORITY".into(), x11::XAUTHORITY.into());
+                Ok(DisplayPlan::Host {
+                    display: host.display.to_string(),
+                    socket,
+                    inside: host.display.to_string(),
+                    xauthority: x11::XAUTHORITY.into(),
+                })
+            }
+        }
+    }
+
+    fn home(&mut self) -> (Option<PathBuf>, Vec<HostStep>) {
+        let home = self.facts.home.clone();
+        match self.profile.home {
+            Home::Tmpfs => {
+                self.push(Mount::Tmpfs {
+                    dst: home,
+                    mode: 0o700,
+                });
+                (None, Vec::new())
+            }
+            Home::Persistent => {
+                let backing = self
+                    .facts
+                    .data_home
+                    .join("nestbox/homes")
+                    .join(&self.profile.name);
+                self.push(Mount::Bind {
+                    src: backing.clone(),
+                    dst: home,
+                    kind: BindKind::ReadWrite,
+                });
+                (
+                    Some(backing.clone()),
+                    vec![HostStep::CreateDir { path: backing }],
+                )
+            }
+        }
+    }
+
+    fn profile_binds(&mut self) -> Result<(), PlanError> {
+        for bind in &self.profile.binds {
+            let src = self.host(&bind.src);
+            let kind = match bind.access {
+                Access::ReadOnly => BindKind::ReadOnly,
+                Access::ReadWrite => BindKind::ReadWrite,
+                Access::Device => BindKind::Device,
+            };
+            let dst = self.inside(&bind.dst);
+            if !self.bind(&src, dst, kind) && !bind.optional {
+                return Err(PlanError::MissingSource {
+                    origin: bind.origin.clone(),
+                    path: src,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A clean, declared environment: nothing of the caller's leaks in but what is named.
+    fn environment(&mut self) {
+        let f = self.facts;
+        let env = &mut self.env;
+        env.insert("HOME".into(), f.home.display().to_string());
+        env.insert("USER".into(), f.user.clone());
+        env.insert("LOGNAME".into(), f.user.clone());
+        env.insert("SHELL".into(), f.shell.clone());
+        env.insert("PATH".into(), DEFAULT_PATH.into());
+        env.insert(
+            "LANG".into(),
+            f.env
+                .get("LANG")
+                .cloned()
+                .unwrap_or_else(|| "C.UTF-8".into()),
+        );
+        if let Some(term) = f.env.get("TERM") {
+            env.insert("TERM".into(), term.clone());
+        }
+        env.insert("XDG_RUNTIME_DIR".into(), format!("/run/user/{}", f.uid));
+        env.insert("DBUS_SESSION_BUS_ADDRESS".into(), "disabled:".into());
+        for name in &self.profile.pass_env {
+            if let Some(v) = f.env.get(name) {
+                env.insert(name.clone(), v.clone());
+            }
+        }
+        for (k, v) in &self.profile.env {
+            env.insert(k.clone(), v.clone());
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Why a plan cannot be made. Each is a fault of the profile or the host found before anything is
+//! mounted; `exit_code` says how nestbox reports it.
+
+use crate::host::{DisplayError, XauthError};
+use crate::profile::Location;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("profile {0} is an abstraction with no command; give one with --command")]
+    NoCommand(String),
+    #[error("{origin}: cannot bind {}: no such file or directory (write ?{} to make it optional)", path.display(), path.display())]
+    MissingSource { origin: Location, path: PathBuf },
+    #[error("program {program:?} not found inside the sandbox (searched {searched})")]
+    ProgramNotFound { program: String, searched: String },
+    #[error("program {} inside the sandbox is not an executable file", path.display())]
+    NotExecutable { path: PathBuf },
+    #[error("this profile shares the host display, but DISPLAY is not set")]
+    NoDisplay,
+    #[error(transparent)]
+    Display(#[from] DisplayError),
+    #[error("display {display} has no socket at {}", socket.display())]
+    NoSocket { display: String, socket: PathBuf },
+    #[error("cannot read the X authority file {}: {reason}", path.display())]
+    XauthorityUnreadable { path: PathBuf, reason: String },
+    #[error("the X authority file {} is damaged: {source}", path.display())]
+    XauthorityDamaged {
+        path: PathBuf,
+        #[source]
+        source: XauthError,
+    },
+    #[error("no cookie for display {display} in {} (is the display running, and XAUTHORITY right?)", path.display())]
+    NoCookie { display: String, path: PathBuf },
+}
+
+impl PlanError {
+    /// 127 for a program that is not there, 126 for one that cannot run, 125 for the rest.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PlanError::ProgramNotFound { .. } => 127,
+            PlanError::NotExecutable { .. } => 126,
+            _ => 125,
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! `nestbox explain`: the plan in words. The JSON form is the plan's own serialization.
+
+use super::{BindKind, DisplayPlan, HostStep, Mount, Plan};
+use std::fmt::Write;
+
+fn bind_word(kind: BindKind) -> &'static str {
+    match kind {
+        BindKind::ReadOnly => "read-only",
+        BindKind::ReadWrite => "read-write",
+        BindKind::Device => "device",
+    }
+}
+
+fn step(m: &Mount) -> String {
+    match m {
+        Mount::Tmpfs { dst, mode } => format!("tmpfs       {} (mode {mode:04o})", dst.display()),
+        Mount::Bind { src, dst, kind } if src == dst => {
+            format!("bind        {} ({})", dst.display(), bind_word(*kind))
+        }
+        Mount::Bind { src, dst, kind } => {
+            format!(
+                "bind        {} <- {} ({})",
+                dst.display(),
+                src.display(),
+                bind_word(*kind)
+            )
+        }
+        Mount::Proc { dst } => format!("proc        {}", dst.display()),
+        Mount::Devpts { dst } => format!("devpts      {} (new instance)", dst.display()),
+        Mount::Dir { dst, mode } => format!("dir         {} (mode {mode:04o})", dst.display()),
+        Mount::Symlink { target, dst } => {
+            format!("symlink     {} -> {}", dst.display(), target.display())
+        }
+        Mount::File {
+            dst,
+            mode,
+            contents,
+        } => {
+            format!(
+                "file        {} (mode {mode:04o}): {}",
+                dst.display(),
+                contents.describe
+            )
+        }
+        Mount::Protect { dst } => format!("protect     {} (read-only over itself)", dst.display()),
+        Mount::ReadOnly { dst } => format!("read-only   {}", dst.display()),
+    }
+}
+
+/// The plan as a person reads it: what is shared, what is not, then every step.
+pub fn explain_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let ns = &plan.namespaces;
+    let _ = writeln!(w, "Profile {} ({})", plan.profile, plan.source.display());
+    let _ = writeln!(
+        w,
+        "\nNamespaces: new user, mount, PID, IPC, UTS and cgroup namespaces; {}",
+        if ns.net {
+            "new network namespace (loopback only)"
+        } else {
+            "the host's network"
+        }
+    );
+    let (u, g) = (plan.uid_map, plan.gid_map);
+    let _ = writeln!(
+        w,
+        "Id maps: uid {} -> {} ({} id), gid {} -> {} ({} id): the same user inside, never root",
+        u.inside, u.outside, u.count, g.inside, g.outside, g.count
+    );
+    let _ = writeln!(w, "Host name: {}", plan.hostname);
+    let _ = writeln!(
+        w,
+        "Program: {} (argv: {:?})",
+        plan.process.program.display(),
+        plan.process.argv
+    );
+    let _ = writeln!(
+        w,
+        "  run as PID 2 under a PID 1 that reaps and forwards signals; in a new session;"
+    );
+    let _ = writeln!(
+        w,
+        "  killed with nestbox; no_new_privs; every capability dropped; working directory {}",
+        plan.process.cwd.display()
+    );
+
+    let _ = writeln!(w, "\nShared with the host:");
+    for m in &plan.mounts {
+        if let Mount::Bind { src, dst, kind } = m {
+            if *kind != BindKind::Device || !src.starts_with("/dev") || src.components().count() > 3
+            {
+                let from = if src == dst {
+                    String::new()
+                } else {
+                    format!(" (host {})", src.display())
+                };
+                let _ = writeln!(w, "  {:<10}  {}{from}", bind_word(*kind), dst.display());
+            }
+        }
+    }
+    let _ = writeln!(
+        w,
+        "  devices     /dev/null, zero, full, random, urandom, tty"
+    );
+    match &plan.display {
+        DisplayPlan::None => {}
+        DisplayPlan::Host {
+            display,
+            socket,
+            inside,
+            xauthority,
+        } => {
+            let _ = writeln!(w, "  display     host display {display} as {inside}: socket {} read-only, cookie in {} (wildcard family, read-only)", socket.display(), xauthority.display());
+        }
+    }
+    if !ns.net {
+        let _ = writeln!(
+            w,
+            "  network     the host's interfaces, and its abstract Unix sockets"
+        );
+    }
+    let _ = writeln!(w, "\nNot shared: the host's processes, System V IPC, host name, the rest of the home and of /,");
+    let _ = writeln!(
+        w,
+        "  /tmp and /run (private tmpfs), the session bus{}",
+        if ns.net { ", the network" } else { "" }
+    );
+    match &plan.home_backing {
+        Some(dir) => {
+            let _ = writeln!(
+                w,
+                "Home: {} is kept in {}",
+                plan.home.display(),
+                dir.display()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                w,
+                "Home: {} is a tmpfs, gone when the sandbox ends",
+                plan.home.display()
+            );
+        }
+    }
+
+    if !plan.host_steps.is_empty() {
+        let _ = writeln!(w, "\nOn the host first:");
+        for s in &plan.host_steps {
+            match s {
+                HostStep::CreateDir { path } => {
+                    let _ = writeln!(w, "  create {} (mode 0700) if missing", path.display());
+                }
+            }
+        }
+    }
+    let _ = writeln!(w, "\nMount steps, in order:");
+    for (i, m) in plan.mounts.iter().enumerate() {
+        let _ = writeln!(w, "  {:>3}  {}", i + 1, step(m));
+    }
+    let _ = writeln!(w, "\nEnvironment (nothing else of the caller's):");
+    for (k, v) in &plan.process.env {
+        let _ = writeln!(w, "  {k}={v}");
+    }
+    out
+}
+
+/// What a mount step does, as the object of "cannot ...", for the child's error line.
+pub fn describe_step_for_error(m: &Mount) -> String {
+    match m {
+        Mount::Tmpfs { dst, .. } => format!("mount a tmpfs on {} in the sandbox", dst.display()),
+        Mount::Bind { src, dst, .. } if src == dst => {
+            format!("bind {} into the sandbox", src.display())
+        }
+        Mount::Bind { src, dst, .. } => format!(
+            "bind {} into the sandbox at {}",
+            src.display(),
+            dst.display()
+        ),
+        Mount::Proc { dst } => format!("mount /proc at {} in the sandbox", dst.display()),
+        Mount::Devpts { dst } => format!("mount a devpts at {} in the sandbox", dst.display()),
+        Mount::Dir { dst, .. } => format!("create directory {} in the sandbox", dst.display()),
+        Mount::Symlink { dst, .. } => format!("create symlink {} in the sandbox", dst.display()),
+        Mount::File { dst, .. } => format!("write {} in the sandbox", dst.display()),
+        Mount::Protect { dst } => format!("make {} read-only in the sandbox", dst.display()),
+        Mount::ReadOnly { dst } => format!("make {} read-only in the sandbox", dst.display()),
+    }
+}

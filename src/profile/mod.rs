@@ -1,0 +1,123 @@
+//! Profiles: read TOML files, resolve `extends`, validate, and hand out one merged [`Profile`].
+//! This module touches nothing but the profile files; what the host has is `host`'s business.
+
+mod error;
+mod resolve;
+mod schema;
+mod validate;
+
+pub use error::{Location, ProfileError};
+pub use resolve::{ProfileEntry, SearchPath, SourceKind};
+pub use schema::{Home, Network, X11};
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A path as a profile names it: absolute, or under the user's home (`~/...`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfilePath {
+    Absolute(PathBuf),
+    /// Relative to the home directory; empty for `~` itself.
+    Home(PathBuf),
+}
+
+impl std::fmt::Display for ProfilePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProfilePath::Absolute(p) => write!(f, "{}", p.display()),
+            ProfilePath::Home(p) if p.as_os_str().is_empty() => write!(f, "~"),
+            ProfilePath::Home(p) => write!(f, "~/{}", p.display()),
+        }
+    }
+}
+
+/// How a bind is mounted inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+    /// Read-write with device nodes usable.
+    Device,
+}
+
+/// One `[filesystem]` entry: `?src[:dst]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BindSpec {
+    pub src: ProfilePath,
+    pub dst: ProfilePath,
+    pub access: Access,
+    /// Skipped when the source is missing (written with a leading `?`).
+    pub optional: bool,
+    /// Where the entry was written, `file:line:column`.
+    #[serde(serialize_with = "serialize_display")]
+    pub origin: Location,
+}
+
+fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// A profile with everything it extends merged in, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub name: String,
+    /// The file this profile was loaded from.
+    pub source: PathBuf,
+    /// Every file merged into it, in the order applied (parents first, the profile's own last).
+    pub files: Vec<PathBuf>,
+    pub description: Option<String>,
+    /// Program and fixed arguments; none for an abstraction.
+    pub command: Option<Vec<String>>,
+    pub cwd: Option<ProfilePath>,
+    pub pass_env: Vec<String>,
+    pub hostname: Option<String>,
+    pub network: Network,
+    pub x11: X11,
+    pub home: Home,
+    pub sys: bool,
+    pub opt: bool,
+    pub binds: Vec<BindSpec>,
+    pub env: BTreeMap<String, String>,
+}
+
+impl Profile {
+    /// The defaults every profile starts from: no network, no display, a persistent home.
+    pub fn empty(name: &str, source: PathBuf) -> Profile {
+        Profile {
+            name: name.to_string(),
+            source,
+            files: Vec::new(),
+            description: None,
+            command: None,
+            cwd: None,
+            pass_env: Vec::new(),
+            hostname: None,
+            network: Network::None,
+            x11: X11::None,
+            home: Home::Persistent,
+            sys: false,
+            opt: false,
+            binds: Vec::new(),
+            env: BTreeMap::new(),
+        }
+    }
+}
+
+/// Whether `name` may name a profile (it becomes a file name and a directory name).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+#[cfg(test)]
+mod tests;

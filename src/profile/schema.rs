@@ -1,0 +1,84 @@
+//! The TOML schema of one profile file, as written by a person. Nothing here is merged or checked
+//! against other files; `validate` checks what one file can get wrong on its own.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// One profile file, exactly as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub description: Option<String>,
+    #[serde(default)]
+    pub extends: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub run: RawRun,
+    #[serde(default)]
+    pub sandbox: RawSandbox,
+    #[serde(default)]
+    pub filesystem: RawFilesystem,
+    #[serde(default)]
+    pub env: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub command: Option<Spanned<Vec<String>>>,
+    pub cwd: Option<Spanned<String>>,
+    #[serde(default)]
+    pub pass_env: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSandbox {
+    pub hostname: Option<Spanned<String>>,
+    pub network: Option<Network>,
+    pub x11: Option<X11>,
+    pub home: Option<Home>,
+    pub sys: Option<bool>,
+    pub opt: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilesystem {
+    #[serde(default)]
+    pub ro: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub rw: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub dev: Vec<Spanned<String>>,
+}
+
+/// Whether the sandbox shares the host's network namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// The host's network: interfaces, routes, and abstract Unix sockets.
+    Shared,
+    /// A new network namespace with only a loopback interface.
+    None,
+}
+
+/// How the sandbox reaches an X11 display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum X11 {
+    /// The host's $DISPLAY: its socket bound read-only and a wildcard cookie.
+    Host,
+    /// No X socket and no DISPLAY.
+    None,
+}
+
+/// What backs the sandbox's home directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Home {
+    /// `$XDG_DATA_HOME/nestbox/homes/PROFILE`, kept between launches.
+    Persistent,
+    /// A fresh tmpfs, gone when the sandbox ends.
+    Tmpfs,
+}

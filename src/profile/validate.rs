@@ -1,0 +1,194 @@
+//! Checks one parsed file and turns its raw values into the typed pieces of a [`Profile`].
+//! Each error points at the value's line and column.
+
+use super::schema::RawProfile;
+use super::{Access, BindSpec, Location, Profile, ProfileError, ProfilePath};
+use std::path::{Component, Path, PathBuf};
+use toml::Spanned;
+
+/// Variables nestbox itself sets inside; a profile may not override them.
+const MANAGED_ENV: &[&str] = &[
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "XDG_RUNTIME_DIR",
+    "DISPLAY",
+    "XAUTHORITY",
+];
+
+pub(super) struct FileText<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+impl FileText<'_> {
+    fn at<T>(&self, v: &Spanned<T>) -> Location {
+        Location::at(self.path, self.text, v.span().start)
+    }
+    fn fail<T>(&self, v: &Spanned<T>, msg: impl Into<String>) -> ProfileError {
+        ProfileError::invalid(self.at(v), msg)
+    }
+}
+
+/// Parse a path as a profile writes it: `/abs/path`, `~` or `~/rel`. No `.`, `..` or NUL.
+pub(super) fn parse_path(s: &str) -> Result<ProfilePath, String> {
+    if s.contains('\0') {
+        return Err("a path cannot contain a NUL byte".into());
+    }
+    let (path, home) = if s == "~" {
+        (PathBuf::new(), true)
+    } else if let Some(rest) = s.strip_prefix("~/") {
+        (PathBuf::from(rest), true)
+    } else if s.starts_with('/') {
+        (PathBuf::from(s), false)
+    } else {
+        return Err(format!("path {s:?} must be absolute or start with ~/"));
+    };
+    for c in path.components() {
+        match c {
+            Component::ParentDir | Component::CurDir => {
+                return Err(format!("path {s:?} may not contain '.' or '..'"));
+            }
+            Component::RootDir if home => return Err(format!("path {s:?} has an empty part")),
+            _ => {}
+        }
+    }
+    if s.ends_with("/.") || s.contains("/./") {
+        return Err(format!("path {s:?} may not contain '.' or '..'"));
+    }
+    Ok(if home {
+        ProfilePath::Home(path)
+    } else {
+        ProfilePath::Absolute(path)
+    })
+}
+
+/// Parse `?src[:dst]`.
+fn parse_bind(s: &str, access: Access) -> Result<(ProfilePath, ProfilePath, bool), String> {
+    let (optional, s) = match s.strip_prefix('?') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (src, dst) = match s.split_once(':') {
+        Some((a, b)) => (parse_path(a)?, parse_path(b)?),
+        None => {
+            let p = parse_path(s)?;
+            (p.clone(), p)
+        }
+    };
+    if dst == ProfilePath::Absolute(PathBuf::from("/")) {
+        return Err("cannot bind over the sandbox's root directory".into());
+    }
+    if access == Access::Device
+        && !matches!(src, ProfilePath::Absolute(ref p) if p.starts_with("/dev"))
+    {
+        return Err(format!("device bind {s:?} must name a path under /dev"));
+    }
+    Ok((src, dst, optional))
+}
+
+fn valid_env_name(k: &str) -> bool {
+    !k.is_empty()
+        && !k.contains('=')
+        && !k.contains('\0')
+        && !k.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn valid_hostname(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 64
+        && !h.starts_with('-')
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+/// Check `raw` and lay it over `into` (the merge of everything it extends).
+pub(super) fn apply(
+    into: &mut Profile,
+    raw: RawProfile,
+    file: &FileText,
+) -> Result<(), ProfileError> {
+    if let Some(d) = raw.description {
+        into.description = Some(d);
+    }
+    if let Some(cmd) = &raw.run.command {
+        let argv = cmd.get_ref();
+        if argv.is_empty() || argv[0].is_empty() {
+            return Err(file.fail(cmd, "command must name a program"));
+        }
+        if argv.iter().any(|a| a.contains('\0')) {
+            return Err(file.fail(cmd, "command cannot contain a NUL byte"));
+        }
+        let program = &argv[0];
+        if program.contains('/') && !program.starts_with('/') {
+            return Err(file.fail(
+                cmd,
+                format!("program {program:?} must be a name or an absolute path"),
+            ));
+        }
+        into.command = Some(argv.clone());
+    }
+    if let Some(cwd) = &raw.run.cwd {
+        into.cwd = Some(parse_path(cwd.get_ref()).map_err(|m| file.fail(cwd, m))?);
+    }
+    for name in &raw.run.pass_env {
+        if !valid_env_name(name.get_ref()) {
+            return Err(file.fail(name, format!("{:?} is not a variable name", name.get_ref())));
+        }
+        push_unique(&mut into.pass_env, name.get_ref().clone());
+    }
+    if let Some(h) = &raw.sandbox.hostname {
+        if !valid_hostname(h.get_ref()) {
+            return Err(file.fail(h, format!("{:?} is not a valid host name", h.get_ref())));
+        }
+        into.hostname = Some(h.get_ref().clone());
+    }
+    let s = &raw.sandbox;
+    into.network = s.network.unwrap_or(into.network);
+    into.x11 = s.x11.unwrap_or(into.x11);
+    into.home = s.home.unwrap_or(into.home);
+    into.sys = s.sys.unwrap_or(into.sys);
+    into.opt = s.opt.unwrap_or(into.opt);
+    let lists = [
+        (&raw.filesystem.ro, Access::ReadOnly),
+        (&raw.filesystem.rw, Access::ReadWrite),
+        (&raw.filesystem.dev, Access::Device),
+    ];
+    for (list, access) in lists {
+        for entry in list {
+            let (src, dst, optional) =
+                parse_bind(entry.get_ref(), access).map_err(|m| file.fail(entry, m))?;
+            // A later entry for the same destination replaces the earlier one.
+            into.binds.retain(|b| b.dst != dst);
+            into.binds.push(BindSpec {
+                src,
+                dst,
+                access,
+                optional,
+                origin: file.at(entry),
+            });
+        }
+    }
+    for (key, value) in &raw.env {
+        if !valid_env_name(key) {
+            return Err(file.fail(value, format!("{key:?} is not a variable name")));
+        }
+        if MANAGED_ENV.contains(&key.as_str()) {
+            return Err(file.fail(
+                value,
+                format!("{key} is set by nestbox and cannot be changed by a profile"),
+            ));
+        }
+        if value.get_ref().contains('\0') {
+            return Err(file.fail(value, "a value cannot contain a NUL byte"));
+        }
+        into.env.insert(key.clone(), value.get_ref().clone());
+    }
+    Ok(())
+}
+
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}

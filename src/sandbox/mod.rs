@@ -1,0 +1,306 @@
+//! Applying a [`Plan`]: the only code that calls clone, mount, pivot_root. It knows nothing of TOML
+//! or X11. The parent side lives here: make the host directories, freeze the plan, clone into new
+//! namespaces, turn a child's failure record into one line, then wait and forward signals.
+
+mod child;
+mod frozen;
+mod init;
+mod sys;
+
+use crate::plan::{describe_step_for_error, HostStep, Plan};
+use nix::errno::Errno;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+
+/// Where in the child a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Stage {
+    Prepare = 1,
+    IdMaps,
+    BaseRoot,
+    Mount,
+    PivotRoot,
+    Hostname,
+    Fork,
+    Cwd,
+    Capabilities,
+    NoNewPrivs,
+    Fds,
+    Exec,
+}
+
+impl Stage {
+    fn from_u32(v: u32) -> Option<Stage> {
+        use Stage::*;
+        [
+            Prepare,
+            IdMaps,
+            BaseRoot,
+            Mount,
+            PivotRoot,
+            Hostname,
+            Fork,
+            Cwd,
+            Capabilities,
+            NoNewPrivs,
+            Fds,
+            Exec,
+        ]
+        .into_iter()
+        .find(|s| *s as u32 == v)
+    }
+}
+
+/// The fixed record a failing child writes on the error pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub stage: u32,
+    pub index: u32,
+    pub errno: i32,
+}
+
+impl Failure {
+    const SIZE: usize = 12;
+    fn to_bytes(self) -> [u8; Self::SIZE] {
+        let mut b = [0; Self::SIZE];
+        b[..4].copy_from_slice(&self.stage.to_ne_bytes());
+        b[4..8].copy_from_slice(&self.index.to_ne_bytes());
+        b[8..].copy_from_slice(&self.errno.to_ne_bytes());
+        b
+    }
+    fn from_bytes(b: &[u8; Self::SIZE]) -> Failure {
+        let word = |i: usize| [b[i], b[i + 1], b[i + 2], b[i + 3]];
+        Failure {
+            stage: u32::from_ne_bytes(word(0)),
+            index: u32::from_ne_bytes(word(4)),
+            errno: i32::from_ne_bytes(word(8)),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot create {}: {source}", path.display())]
+    HostDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Nul(#[from] frozen::NulError),
+    #[error("cannot create the sandbox's namespaces: {0}")]
+    Clone(String),
+    #[error("{message}")]
+    Child { message: String, code: i32 },
+    #[error("{what}: {errno}")]
+    Os { what: &'static str, errno: Errno },
+}
+
+impl LaunchError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            LaunchError::Child { code, .. } => *code,
+            _ => 125,
+        }
+    }
+}
+
+/// Run the plan; returns the app's exit status (128+N when a signal N ended it).
+pub fn launch(plan: &Plan) -> Result<i32, LaunchError> {
+    for step in &plan.host_steps {
+        match step {
+            HostStep::CreateDir { path } => std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(path)
+                .map_err(|source| LaunchError::HostDir {
+                    path: path.clone(),
+                    source,
+                })?,
+        }
+    }
+    let frozen = frozen::Frozen::new(plan)?;
+    let os = |what| move |errno| LaunchError::Os { what, errno };
+    let (err_r, err_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("cannot make a pipe"))?;
+    let (alive_r, alive_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("cannot make a pipe"))?;
+
+    let waited = init::waited_set();
+    // SAFETY: sigset_t is plain data, filled by sigprocmask below.
+    let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: valid sets; blocking lets both nestbox and PID 1 take the signals with sigwaitinfo.
+    if unsafe { libc::sigprocmask(libc::SIG_BLOCK, &waited, &mut old_mask) } != 0 {
+        return Err(os("cannot block signals")(Errno::last()));
+    }
+
+    let ns = &plan.namespaces;
+    let mut flags = libc::SIGCHLD;
+    for (on, flag) in [
+        (ns.user, libc::CLONE_NEWUSER),
+        (ns.mount, libc::CLONE_NEWNS),
+        (ns.pid, libc::CLONE_NEWPID),
+        (ns.ipc, libc::CLONE_NEWIPC),
+        (ns.uts, libc::CLONE_NEWUTS),
+        (ns.cgroup, libc::CLONE_NEWCGROUP),
+        (ns.net, libc::CLONE_NEWNET),
+    ] {
+        if on {
+            flags |= flag;
+        }
+    }
+    // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of a single-threaded process. The child
+    // runs only child::main, which never returns.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    if pid == 0 {
+        drop(err_r);
+        drop(alive_w);
+        let fds = child::Fds {
+            error: err_w.as_raw_fd(),
+            alive: alive_r.as_raw_fd(),
+        };
+        std::mem::forget(err_w);
+        std::mem::forget(alive_r);
+        child::main(&frozen, fds, &old_mask);
+    }
+    if pid < 0 {
+        return Err(LaunchError::Clone(explain_clone_failure(Errno::last())));
+    }
+    let pid = pid as libc::pid_t;
+    drop(err_w);
+    drop(alive_r);
+    drop(frozen);
+    let failure = read_failure(&err_r);
+    drop(err_r);
+    let status = wait_forwarding(pid, &waited);
+    // alive_w lives until here: the child's die-with-parent check needs it open.
+    drop(alive_w);
+    match failure {
+        Some(f) => Err(child_error(plan, f)),
+        None => Ok(status),
+    }
+}
+
+fn read_failure(fd: &OwnedFd) -> Option<Failure> {
+    let mut buf = [0u8; Failure::SIZE];
+    let mut got = 0;
+    while got < buf.len() {
+        match nix::unistd::read(fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::EINTR) => continue,
+            Err(_) => break,
+        }
+    }
+    (got == buf.len()).then(|| Failure::from_bytes(&buf))
+}
+
+/// Wait for PID 1, passing on every forwarded signal; its exit code is the app's.
+fn wait_forwarding(pid: libc::pid_t, set: &libc::sigset_t) -> i32 {
+    loop {
+        // SAFETY: set is valid; info may be null.
+        let sig = unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) };
+        if sig == libc::SIGCHLD || sig < 0 {
+            let mut status = 0;
+            // SAFETY: status is a valid out-pointer.
+            let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if r == pid {
+                return if libc::WIFEXITED(status) {
+                    libc::WEXITSTATUS(status)
+                } else {
+                    128 + libc::WTERMSIG(status)
+                };
+            }
+            if r < 0 && Errno::last() == Errno::ECHILD {
+                return 125;
+            }
+        } else {
+            // SAFETY: plain kill of our child (PID 1 of the sandbox, which waits for these signals).
+            unsafe { libc::kill(pid, sig) };
+        }
+    }
+}
+
+fn child_error(plan: &Plan, f: Failure) -> LaunchError {
+    let errno = Errno::from_raw(f.errno);
+    let why = errno.desc().to_lowercase();
+    let program = plan.process.program.display();
+    let (message, code) = match Stage::from_u32(f.stage) {
+        Some(Stage::Exec) => match errno {
+            Errno::ENOENT => (
+                format!("cannot run {program} inside the sandbox: {why}"),
+                127,
+            ),
+            _ => (
+                format!("cannot run {program} inside the sandbox: {why}"),
+                126,
+            ),
+        },
+        Some(Stage::Mount) => {
+            let what = plan
+                .mounts
+                .get(f.index as usize)
+                .map_or_else(|| "mount".into(), describe_step_for_error);
+            (format!("cannot {what}: {why}"), 125)
+        }
+        Some(stage) => (format!("cannot {}: {why}", stage_words(stage, plan)), 125),
+        None => (format!("the sandbox failed to start: {why}"), 125),
+    };
+    LaunchError::Child { message, code }
+}
+
+fn stage_words(stage: Stage, plan: &Plan) -> String {
+    match stage {
+        Stage::Prepare => "prepare the sandbox's first process".into(),
+        Stage::IdMaps => "map the user and group ids into the sandbox".into(),
+        Stage::BaseRoot => "set up the scratch root".into(),
+        Stage::Mount => "mount".into(),
+        Stage::PivotRoot => "switch to the sandbox's root".into(),
+        Stage::Hostname => format!("set the host name {:?}", plan.hostname),
+        Stage::Fork => "start the app process".into(),
+        Stage::Cwd => format!("enter the working directory {}", plan.process.cwd.display()),
+        Stage::Capabilities => "drop capabilities".into(),
+        Stage::NoNewPrivs => "set no_new_privs".into(),
+        Stage::Fds => "close inherited file descriptors".into(),
+        Stage::Exec => "run the program".into(),
+    }
+}
+
+/// One line that says why a user namespace could not be made, and what to do.
+fn explain_clone_failure(errno: Errno) -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
+        return "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0); \
+                enable them with: sudo sysctl -w kernel.unprivileged_userns_clone=1"
+            .into();
+    }
+    if read("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
+        return "user namespaces are disabled (user.max_user_namespaces = 0); \
+                enable them with: sudo sysctl -w user.max_user_namespaces=15000"
+            .into();
+    }
+    if read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1") {
+        return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1); \
+                allow nestbox with an AppArmor profile granting 'userns', or set the sysctl to 0"
+            .into();
+    }
+    format!(
+        "{} (unprivileged user namespaces may be unavailable on this system)",
+        errno.desc().to_lowercase()
+    )
+}
