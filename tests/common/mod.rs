@@ -1,0 +1,294 @@
+//! Shared harness for the integration tests: every test runs the real `nestbox` binary as an
+//! unprivileged user. Run as root, a test re-runs itself as the test user (NESTBOX_TEST_USER,
+//! default `nestbox-test`) with runuser, and reports that run's result.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub const NESTBOX: &str = env!("CARGO_BIN_EXE_nestbox");
+
+/// Call first in every test: `if common::rerun_as_test_user("name") { return; }`.
+/// As root, runs this one test again as the test user and asserts it passed there.
+pub fn rerun_as_test_user(test: &str) -> bool {
+    if !nix::unistd::geteuid().is_root() {
+        return false;
+    }
+    let user = std::env::var("NESTBOX_TEST_USER").unwrap_or_else(|_| "nestbox-test".into());
+    if nix::unistd::User::from_name(&user).ok().flatten().is_none() {
+        panic!("tests must run unprivileged: as root, create the test user first (useradd -m {user}), as scripts/test does");
+    }
+    let shots = artifact_dir();
+    fs::set_permissions(&shots, fs::Permissions::from_mode(0o1777)).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("runuser")
+        .args(["-u", &user, "--"])
+        .arg(&exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env_remove("XAUTHORITY")
+        .output()
+        .expect("runuser");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "as {user}:\n{text}"
+    );
+    true
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A private world for one test: its own HOME, XDG dirs and profile directory.
+pub struct TestEnv {
+    pub dir: PathBuf,
+    pub home: PathBuf,
+    pub config: PathBuf,
+    pub data: PathBuf,
+    pub runtime: PathBuf,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new(name: &str) -> TestEnv {
+        let base = std::env::var_os("NESTBOX_TEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = base.join(format!("nestbox-test-{name}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let env = TestEnv {
+            home: dir.join("home"),
+            config: dir.join("config"),
+            data: dir.join("data"),
+            runtime: dir.join("runtime"),
+            dir,
+            extra_env: Vec::new(),
+        };
+        for d in [
+            &env.home,
+            &env.config.join("nestbox/profiles"),
+            &env.data,
+            &env.runtime,
+        ] {
+            fs::create_dir_all(d).unwrap();
+        }
+        fs::set_permissions(&env.runtime, fs::Permissions::from_mode(0o700)).unwrap();
+        env
+    }
+
+    /// Write a user profile.
+    pub fn profile(&self, name: &str, text: &str) -> PathBuf {
+        let path = self
+            .config
+            .join("nestbox/profiles")
+            .join(format!("{name}.toml"));
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `nestbox ARGS` in this world, with a clean environment.
+    pub fn nestbox(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(NESTBOX);
+        c.args(args)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", &self.config)
+            .env("XDG_DATA_HOME", &self.data)
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::null());
+        for (k, v) in &self.extra_env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Run and collect the output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.nestbox(args).output().expect("cannot start nestbox")
+    }
+
+    /// The persistent home of `profile` on the host.
+    pub fn backing_home(&self, profile: &str) -> PathBuf {
+        self.data.join("nestbox/homes").join(profile)
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Assert nestbox failed with `code` and exactly one line on stderr containing `needle`.
+pub fn assert_one_line_error(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "want one line, got: {err}");
+    assert!(err.contains(needle), "want {needle:?} in: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+/// Poll `f` until it gives Some, or panic after `secs`.
+pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Host pids whose command line contains `marker`.
+pub fn pids_with(marker: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Ok(cmd) = fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(marker) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+/// An Xvfb of the test's own, started with `-auth` so that its cookie is really required.
+pub struct Xvfb {
+    child: Child,
+    pub number: u32,
+    pub display: String,
+    /// A client Xauthority holding the cookie (FamilyLocal, this host's name).
+    pub xauthority: PathBuf,
+    pub cookie: Vec<u8>,
+}
+
+pub fn random_cookie() -> Vec<u8> {
+    let mut c = vec![0u8; 16];
+    use std::io::Read;
+    fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut c)
+        .unwrap();
+    c
+}
+
+pub fn xauth_file(path: &Path, number: u32, cookie: &[u8]) {
+    use nestbox::host::{write_xauthority, XauthEntry, FAMILY_LOCAL, MIT_MAGIC_COOKIE};
+    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let entry = XauthEntry {
+        family: FAMILY_LOCAL,
+        address: host.into_bytes(),
+        number: number.to_string().into_bytes(),
+        name: MIT_MAGIC_COOKIE.to_vec(),
+        data: cookie.to_vec(),
+    };
+    fs::write(path, write_xauthority(&[entry])).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+impl Xvfb {
+    pub fn start(env: &TestEnv) -> Xvfb {
+        use std::io::{BufRead, BufReader};
+        let cookie = random_cookie();
+        let server_auth = env.dir.join("server-auth");
+        xauth_file(&server_auth, 0, &cookie);
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+                "-screen",
+                "0",
+                "800x600x24",
+                "-auth",
+            ])
+            .arg(&server_auth)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is needed (apt-get install xvfb)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let number: u32 = line
+            .trim()
+            .parse()
+            .expect("Xvfb did not report its display");
+        let xauthority = env.dir.join("Xauthority");
+        xauth_file(&xauthority, number, &cookie);
+        Xvfb {
+            child,
+            number,
+            display: format!(":{number}"),
+            xauthority,
+            cookie,
+        }
+    }
+
+    /// A host-side X client command on this display, with the cookie.
+    pub fn client(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("DISPLAY", &self.display)
+            .env("XAUTHORITY", &self.xauthority);
+        c
+    }
+
+    /// The window tree as `xwininfo -root -tree` prints it.
+    pub fn tree(&self) -> String {
+        let o = self
+            .client("xwininfo")
+            .args(["-root", "-tree"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where tests keep screenshots for people to look at (CI keeps them as artifacts).
+pub fn artifact(name: &str) -> PathBuf {
+    artifact_dir().join(name)
+}
+
+fn artifact_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,483 @@
+//! The sandbox core, for real: each test launches the `nestbox` binary as an unprivileged user and
+//! checks what the app sees and what the host keeps.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::process::Stdio;
+use std::time::Duration;
+
+const SHELL_PROFILE: &str = r#"
+description = "a shell for tests"
+extends = ["base"]
+[run]
+command = ["/bin/sh", "-c"]
+[sandbox]
+hostname = "testbox"
+"#;
+
+macro_rules! unprivileged {
+    ($name:expr) => {
+        if rerun_as_test_user($name) {
+            return;
+        }
+    };
+}
+
+/// Run `script` with sh inside the `t` profile (SHELL_PROFILE unless the test wrote another).
+fn sh(env: &TestEnv, script: &str) -> std::process::Output {
+    env.run(&["run", "t", script])
+}
+
+#[test]
+fn home_is_private_and_persistent() {
+    unprivileged!("home_is_private_and_persistent");
+    let env = TestEnv::new("home");
+    env.profile("t", SHELL_PROFILE);
+    fs::write(env.home.join("secret.txt"), "host secret").unwrap();
+    let o = sh(
+        &env,
+        "ls -A \"$HOME\"; echo kept > \"$HOME/note\"; cat ~/secret.txt 2>&1; pwd",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("secret.txt\n"), "host home visible: {out}");
+    assert!(out.contains("No such file"), "{out}");
+    assert!(
+        out.trim_end().ends_with(env.home.to_str().unwrap()),
+        "cwd is the home: {out}"
+    );
+    assert_eq!(
+        fs::read_to_string(env.backing_home("t").join("note")).unwrap(),
+        "kept\n"
+    );
+    assert_eq!(
+        fs::read_to_string(env.home.join("secret.txt")).unwrap(),
+        "host secret"
+    );
+    assert!(!env.home.join("note").exists());
+    // The next launch sees what the last one kept.
+    let o = sh(&env, "cat \"$HOME/note\"");
+    assert_eq!(stdout(&o), "kept\n");
+}
+
+#[test]
+fn tmpfs_home_is_thrown_away() {
+    unprivileged!("tmpfs_home_is_thrown_away");
+    let env = TestEnv::new("tmpfs");
+    env.profile("t", &format!("{SHELL_PROFILE}home = \"tmpfs\"\n"));
+    let o = sh(&env, "echo x > ~/f && ls -A ~");
+    assert_eq!(stdout(&o), "f\n", "{}", stderr(&o));
+    assert!(!env.backing_home("t").exists());
+    assert_eq!(stdout(&sh(&env, "ls -A ~")), "");
+}
+
+#[test]
+fn read_only_binds_refuse_writes_and_read_write_binds_reach_the_host() {
+    unprivileged!("read_only_binds_refuse_writes_and_read_write_binds_reach_the_host");
+    let env = TestEnv::new("binds");
+    let ro = env.dir.join("ro-data");
+    let rw = env.home.join("Downloads");
+    fs::create_dir_all(&ro).unwrap();
+    fs::create_dir_all(&rw).unwrap();
+    fs::write(ro.join("file"), "original").unwrap();
+    let profile = format!(
+        "{SHELL_PROFILE}[filesystem]\nro = [\"{}:/data\"]\nrw = [\"~/Downloads\"]\n",
+        ro.display()
+    );
+    env.profile("t", &profile);
+    let script = "cat /data/file; echo changed > /data/file || echo refused-data; \
+                  touch /usr/nestbox-test || echo refused-usr; touch /etc/x || echo refused-etc; \
+                  echo saved > ~/Downloads/got";
+    let o = sh(&env, script);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.starts_with("original"), "{out}");
+    for word in ["refused-data", "refused-usr", "refused-etc"] {
+        assert!(out.contains(word), "{word} missing: {out}");
+    }
+    assert!(
+        stderr(&o).contains("Read-only file system"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read_to_string(ro.join("file")).unwrap(), "original");
+    assert_eq!(fs::read_to_string(rw.join("got")).unwrap(), "saved\n");
+    assert!(!std::path::Path::new("/usr/nestbox-test").exists());
+}
+
+#[test]
+fn only_its_own_processes_and_declared_identity() {
+    unprivileged!("only_its_own_processes_and_declared_identity");
+    let mut env = TestEnv::new("ident");
+    env.extra_env
+        .push(("HOST_ONLY_SECRET".into(), "leak".into()));
+    env.profile(
+        "t",
+        &format!("{SHELL_PROFILE}[env]\nGREETING = \"hello\"\n"),
+    );
+    let script = "echo pid=$$; set -- /proc/[0-9]*; echo procs=$*; \
+                  echo host=$(hostname); echo user=$(id -un) uid=$(id -u); \
+                  echo init=$(tr '\\0' ' ' < /proc/1/cmdline); env | cut -d= -f1 | sort | tr '\\n' ' '";
+    let o = sh(&env, script);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("pid=2\n"), "app is PID 2: {out}");
+    let procs: Vec<u32> = out
+        .lines()
+        .find_map(|l| l.strip_prefix("procs="))
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.trim_start_matches("/proc/").parse().unwrap())
+        .collect();
+    assert_eq!(procs, [1, 2], "sees other processes");
+    assert!(out.contains("host=testbox\n"), "{out}");
+    let me = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.contains(&format!("user={} uid={}\n", me.name, me.uid)),
+        "{out}"
+    );
+    assert!(
+        out.contains("init=") && out.contains("nestbox"),
+        "PID 1 is nestbox's init: {out}"
+    );
+    let vars = out.lines().last().unwrap();
+    assert_eq!(
+        vars.split_whitespace().collect::<Vec<_>>(),
+        [
+            "DBUS_SESSION_BUS_ADDRESS",
+            "GREETING",
+            "HOME",
+            "LANG",
+            "LOGNAME",
+            "PATH",
+            "PWD",
+            "SHELL",
+            "USER",
+            "XDG_RUNTIME_DIR",
+        ],
+        "{vars}"
+    );
+}
+
+#[test]
+fn exit_status_passes_through() {
+    unprivileged!("exit_status_passes_through");
+    let env = TestEnv::new("exit");
+    env.profile("t", SHELL_PROFILE);
+    assert_eq!(sh(&env, "exit 7").status.code(), Some(7));
+    assert_eq!(sh(&env, "exit 0").status.code(), Some(0));
+    assert_eq!(sh(&env, "kill -TERM $$").status.code(), Some(128 + 15));
+}
+
+#[test]
+fn signals_reach_the_app() {
+    unprivileged!("signals_reach_the_app");
+    let env = TestEnv::new("signals");
+    env.profile("t", SHELL_PROFILE);
+    for (sig, name) in [
+        (nix::sys::signal::Signal::SIGTERM, "TERM"),
+        (nix::sys::signal::Signal::SIGINT, "INT"),
+        (nix::sys::signal::Signal::SIGHUP, "HUP"),
+    ] {
+        let script = format!(
+            "trap 'echo got-{name}; exit 3' {name}; echo ready; while :; do sleep 0.05; done"
+        );
+        let mut child = env
+            .nestbox(&["run", "t", &script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut buf = [0u8; 6];
+        std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+        assert_eq!(&buf, b"ready\n");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        assert_eq!(rest, format!("got-{name}\n"));
+        assert_eq!(status.code(), Some(3), "{name}");
+    }
+}
+
+#[test]
+fn sigkill_of_nestbox_ends_every_process() {
+    unprivileged!("sigkill_of_nestbox_ends_every_process");
+    let env = TestEnv::new("kill");
+    env.profile("t", SHELL_PROFILE);
+    let marker = format!("{}", 100_000 + std::process::id());
+    let script = format!("sleep {marker} & (sleep {marker}; true) & sleep {marker}");
+    let mut child = env.nestbox(&["run", "t", &script]).spawn().unwrap();
+    wait_for(10, "three sleeps", || {
+        (pids_with(&format!("sleep {marker}")).len() >= 3).then_some(())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_for(10, "the sandbox to die", || {
+        pids_with(&format!("sleep {marker}"))
+            .is_empty()
+            .then_some(())
+    });
+}
+
+#[test]
+fn leaves_nothing_behind() {
+    unprivileged!("leaves_nothing_behind");
+    let env = TestEnv::new("clean");
+    env.profile("t", &format!("{SHELL_PROFILE}home = \"tmpfs\"\n"));
+    let tmp_before: Vec<_> = fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    let o = sh(
+        &env,
+        "echo hi > /tmp/inside; mkdir -p $XDG_RUNTIME_DIR/x; sleep 0.1 & echo done",
+    );
+    assert_eq!(stdout(&o), "done\n", "{}", stderr(&o));
+    assert_eq!(
+        fs::read_dir(&env.runtime).unwrap().count(),
+        0,
+        "runtime dir touched"
+    );
+    assert_eq!(fs::read_dir(&env.home).unwrap().count(), 0, "home touched");
+    assert_eq!(
+        fs::read_dir(&env.data).unwrap().count(),
+        0,
+        "data dir touched"
+    );
+    let new: Vec<_> = fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| !tmp_before.contains(n) && !n.to_string_lossy().starts_with("nestbox-test-"))
+        .filter(|n| {
+            fs::symlink_metadata(std::path::Path::new("/tmp").join(n)).is_ok_and(|m| {
+                use std::os::unix::fs::MetadataExt;
+                m.uid() == nix::unistd::getuid().as_raw()
+            })
+        })
+        .collect();
+    assert!(new.is_empty(), "left in /tmp: {new:?}");
+    assert!(!std::path::Path::new("/tmp/inside").exists());
+}
+
+#[test]
+fn no_network_means_loopback_only() {
+    unprivileged!("no_network_means_loopback_only");
+    let env = TestEnv::new("net");
+    env.profile("t", SHELL_PROFILE);
+    let o = sh(
+        &env,
+        "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '",
+    );
+    assert_eq!(stdout(&o), "lo\n", "{}", stderr(&o));
+    env.profile(
+        "n",
+        &SHELL_PROFILE.replace("extends = [\"base\"]", "extends = [\"base\", \"network\"]"),
+    );
+    let o = env.run(&["run", "n", "cat /proc/net/dev | wc -l"]);
+    let host_lines = fs::read_to_string("/proc/net/dev").unwrap().lines().count();
+    assert_eq!(
+        stdout(&o).trim(),
+        host_lines.to_string(),
+        "shared network sees the host's interfaces"
+    );
+}
+
+#[test]
+fn command_and_profile_file() {
+    unprivileged!("command_and_profile_file");
+    let env = TestEnv::new("cmd");
+    let file = env.dir.join("custom.toml");
+    fs::write(
+        &file,
+        "extends = [\"base\"]\n[run]\ncommand = [\"/bin/false\"]\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    assert_eq!(
+        env.run(&["run", "--profile-file", f]).status.code(),
+        Some(1)
+    );
+    let o = env.run(&[
+        "run",
+        "--profile-file",
+        f,
+        "--command",
+        "/bin/echo",
+        "a",
+        "b",
+    ]);
+    assert!(o.status.success());
+    // --command goes before the profile; after it, every word is the program's.
+    let o = env.run(&["run", "--command", "echo", "--profile-file", f, "--x", "-y"]);
+    assert_eq!(stdout(&o), "--x -y\n", "{}", stderr(&o));
+    let o = env.run(&[
+        "run",
+        "--profile-file",
+        f,
+        "--command",
+        "/bin/echo",
+        "a",
+        "b",
+    ]);
+    assert_eq!(stdout(&o), "a b\n");
+}
+
+#[test]
+fn bad_input_gets_one_line_and_the_right_code() {
+    unprivileged!("bad_input_gets_one_line_and_the_right_code");
+    let env = TestEnv::new("bad");
+    env.profile("t", SHELL_PROFILE);
+    env.profile(
+        "broken",
+        "[run]\ncommand = [\"sh\"]\nnetwork = \"shared\"\n",
+    );
+    env.profile(
+        "missing",
+        "extends = [\"base\"]\n[run]\ncommand = [\"sh\"]\n[filesystem]\nro = [\"/no/such/dir\"]\n",
+    );
+    env.profile("loop", "extends = [\"loop2\"]\n");
+    env.profile("loop2", "extends = [\"loop\"]\n");
+    let user_profiles = env.config.join("nestbox/profiles");
+    let p = |n: &str| {
+        user_profiles
+            .join(format!("{n}.toml"))
+            .display()
+            .to_string()
+    };
+
+    // After the profile's name every word is the program's: here sh gets "--command" as its script.
+    assert_eq!(
+        env.run(&["run", "t", "--command", "x"]).status.code(),
+        Some(2)
+    );
+    assert_one_line_error(
+        &env.run(&["run", "--command", "no-such-program", "t"]),
+        127,
+        "\"no-such-program\" not found inside the sandbox",
+    );
+    assert_one_line_error(
+        &env.run(&["run", "--command", "/etc/passwd", "t"]),
+        126,
+        "not an executable file",
+    );
+    assert_one_line_error(
+        &env.run(&["run", "broken"]),
+        125,
+        &format!("{}:3:1: unknown field `network`", p("broken")),
+    );
+    assert_one_line_error(
+        &env.run(&["run", "missing"]),
+        125,
+        &format!("{}:5:7: cannot bind /no/such/dir", p("missing")),
+    );
+    assert_one_line_error(&env.run(&["run", "loop"]), 125, "loop -> loop2 -> loop");
+    assert_one_line_error(
+        &env.run(&["run", "nonexistent"]),
+        125,
+        "no profile named \"nonexistent\"",
+    );
+    assert_one_line_error(&env.run(&["run", "../etc/x"]), 125, "invalid profile name");
+    assert_one_line_error(&env.run(&["run"]), 125, "name a profile");
+    let ro_usr = env.dir.join("rw-usr.toml");
+    fs::write(&ro_usr, "extends = [\"base\"]\n[run]\ncommand = [\"true\"]\n[filesystem]\nrw = [\"~/x:/usr/share/nestbox-new\"]\n").unwrap();
+    fs::create_dir_all(env.home.join("x")).unwrap();
+    assert_one_line_error(
+        &env.run(&["run", "--profile-file", ro_usr.to_str().unwrap()]),
+        125,
+        "cannot bind ",
+    );
+    assert!(
+        !env.backing_home("broken").exists(),
+        "nothing made for a bad profile"
+    );
+}
+
+#[test]
+fn check_list_and_explain() {
+    unprivileged!("check_list_and_explain");
+    let env = TestEnv::new("cli");
+    let shipped: Vec<String> = fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .collect();
+    let mut args = vec!["check"];
+    args.extend(shipped.iter().map(String::as_str));
+    let o = env.run(&args);
+    assert!(
+        o.status.success(),
+        "shipped profiles must check: {}",
+        stderr(&o)
+    );
+    let bad = env.dir.join("bad.toml");
+    fs::write(&bad, "[sandbox]\nx11 = \"wayland\"\n").unwrap();
+    let o = env.run(&["check", "xterm", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(&format!("{}:2:7: unknown variant `wayland`", bad.display())),
+        "{}",
+        stderr(&o)
+    );
+
+    env.profile("xterm", "extends = [\"xterm\"]\ndescription = \"mine\"\n");
+    let o = env.run(&["list"]);
+    let out = stdout(&o);
+    let xterm_lines: Vec<&str> = out.lines().filter(|l| l.starts_with("xterm ")).collect();
+    assert_eq!(xterm_lines.len(), 2, "{out}");
+    assert!(
+        xterm_lines[0].contains("user")
+            && xterm_lines[1].contains("shipped")
+            && xterm_lines[1].contains("hidden"),
+        "{out}"
+    );
+
+    env.profile("t", SHELL_PROFILE);
+    let o = env.run(&["explain", "--json", "t"]);
+    let plan: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("explain --json is JSON");
+    assert_eq!(plan["hostname"], "testbox");
+    assert_eq!(plan["mounts"][0]["op"], "tmpfs");
+    assert_eq!(plan["process"]["program"], "/bin/sh");
+    let text = stdout(&env.run(&["explain", "t"]));
+    assert!(
+        text.contains("Mount steps, in order:") && text.contains("bind        /usr (read-only)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn nestbox_and_its_init_are_small() {
+    unprivileged!("nestbox_and_its_init_are_small");
+    // Not a speed test: a guard that the waiting processes stay lean (see docs/benchmarks.md).
+    let env = TestEnv::new("mem");
+    env.profile("t", SHELL_PROFILE);
+    let mut child = env.nestbox(&["run", "t", "sleep 30"]).spawn().unwrap();
+    let pid = child.id();
+    let init = wait_for(10, "PID 1", || {
+        let kids = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        kids.split_whitespace().next()?.parse::<u32>().ok()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let pss = |p: u32| -> u64 {
+        let t = fs::read_to_string(format!("/proc/{p}/smaps_rollup")).unwrap();
+        t.lines()
+            .find(|l| l.starts_with("Pss:"))
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let total = pss(pid) + pss(init);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(total < 4096, "nestbox + PID 1 use {total} KiB PSS");
+}
