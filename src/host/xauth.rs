@@ -113,7 +113,11 @@ mod tests {
             entry(FAMILY_WILD, "", "12"),
         ];
         let bytes = write_xauthority(&entries);
-        assert_eq!(bytes.len(), 2 * (2 + 2 + 2 + 2 + 18 + 2 + 16) + 3 + 2);
+        // family, then address, number, name and data, each with a u16 length
+        assert_eq!(
+            bytes.len(),
+            (2 + 2 + 3 + 2 + 1 + 2 + 18 + 2 + 16) + (2 + 2 + 2 + 2 + 2 + 18 + 2 + 16)
+        );
         assert_eq!(parse_xauthority(&bytes).unwrap(), entries);
     }
 
@@ -158,6 +162,9 @@ mod tests {
         assert_eq!(find_cookie(&all, 0, "box"), Some(&mine));
         assert_eq!(find_cookie(&all, 3, "box"), None);
         let wild = entry(FAMILY_WILD, "", "3");
-        assert_eq!(find_cookie(&[wild.clone()], 3, "any"), Some(&wild));
+        assert_eq!(
+            find_cookie(std::slice::from_ref(&wild), 3, "any"),
+            Some(&wild)
+        );
     }
 }

@@ -153,7 +153,7 @@ fn minimal_profile_gives_the_exact_plan() {
         dst: dst.into(),
         mode,
     };
-    let expected_head = vec![
+    let expected_head = [
         tmpfs("/", 0o755),
         ro("/usr"),
         sym("/bin", "usr/bin"),

@@ -97,7 +97,7 @@ impl SearchPath {
                         .strip_suffix(".toml")
                         .map(str::to_string)
                 })
-                .filter(|n| valid_name(n))
+                .filter(|n| valid_name(n) && dir.join(format!("{n}.toml")).is_file())
                 .collect();
             names.sort();
             for name in names {

@@ -135,6 +135,15 @@ pub(super) fn apply(
         if !valid_env_name(name.get_ref()) {
             return Err(file.fail(name, format!("{:?} is not a variable name", name.get_ref())));
         }
+        if MANAGED_ENV.contains(&name.get_ref().as_str()) {
+            return Err(file.fail(
+                name,
+                format!(
+                    "{} is set by nestbox and cannot be passed from the host",
+                    name.get_ref()
+                ),
+            ));
+        }
         push_unique(&mut into.pass_env, name.get_ref().clone());
     }
     if let Some(h) = &raw.sandbox.hostname {
