@@ -186,3 +186,51 @@ fn displays_that_cannot_be_shared_get_one_line() {
     assert!(fs::read_dir(env.data.join("nestbox/homes")).map_or(true, |mut d| d.next().is_none()));
     let _ = Command::new("true").status();
 }
+
+#[test]
+fn sandboxed_firefox_renders_a_page_from_its_private_home() {
+    unprivileged!("sandboxed_firefox_renders_a_page_from_its_private_home");
+    if !std::path::Path::new("/usr/bin/firefox-esr").exists() {
+        panic!("firefox-esr is not installed (apt-get install firefox-esr): the shipped firefox profile cannot be tested");
+    }
+    let mut env = TestEnv::new("firefox");
+    let x = Xvfb::start(&env);
+    display_env(&mut env, &x);
+    let title = format!("nestbox page {}", std::process::id());
+    let home = env.backing_home("firefox");
+    fs::create_dir_all(&home).unwrap();
+    let page = format!("<html><head><title>{title}</title></head><body style='background:#2a6'><h1>inside</h1></body></html>");
+    fs::write(home.join("page.html"), page).unwrap();
+    let url = format!("file://{}/page.html", env.home.display());
+    let mut app = env
+        .nestbox(&["run", "firefox", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(90, "the Firefox window with the page's title", || {
+        x.tree().contains(&title).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let shot = artifact("firefox-host-display.png");
+    assert!(x
+        .client("import")
+        .args(["-window", "root"])
+        .arg(&shot)
+        .status()
+        .unwrap()
+        .success());
+    assert!(app.try_wait().unwrap().is_none(), "Firefox died");
+    app.kill().unwrap();
+    app.wait().unwrap();
+    // Firefox 147 and later keep the profile in ~/.config/mozilla, older ones in ~/.mozilla.
+    let profile_dirs = [".config/mozilla", ".mozilla"];
+    assert!(
+        profile_dirs.iter().any(|d| home.join(d).is_dir()),
+        "Firefox's profile goes to its private home"
+    );
+    assert!(
+        profile_dirs.iter().all(|d| !env.home.join(d).exists()),
+        "nothing in the host home"
+    );
+}
