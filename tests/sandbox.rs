@@ -119,7 +119,8 @@ fn only_its_own_processes_and_declared_identity() {
     );
     let script = "echo pid=$$; set -- /proc/[0-9]*; echo procs=$*; \
                   echo host=$(hostname); echo user=$(id -un) uid=$(id -u); \
-                  echo init=$(tr '\\0' ' ' < /proc/1/cmdline); env | cut -d= -f1 | sort | tr '\\n' ' '";
+                  echo init=$(tr '\\0' ' ' < /proc/1/cmdline); \
+                  grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status | tr -s '\\t' ' '; env | cut -d= -f1 | sort | tr '\\n' ' '";
     let o = sh(&env, script);
     let out = stdout(&o);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -144,6 +145,19 @@ fn only_its_own_processes_and_declared_identity() {
         out.contains("init=") && out.contains("nestbox"),
         "PID 1 is nestbox's init: {out}"
     );
+    for want in [
+        "CapInh: 0000000000000000",
+        "CapPrm: 0000000000000000",
+        "CapEff: 0000000000000000",
+    ]
+    .into_iter()
+    .chain([
+        "CapBnd: 0000000000000000",
+        "CapAmb: 0000000000000000",
+        "NoNewPrivs: 1",
+    ]) {
+        assert!(out.contains(&format!("{want}\n")), "want {want:?}: {out}");
+    }
     let vars = out.lines().last().unwrap();
     assert_eq!(
         vars.split_whitespace().collect::<Vec<_>>(),
@@ -276,6 +290,16 @@ fn no_network_means_loopback_only() {
         "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '",
     );
     assert_eq!(stdout(&o), "lo\n", "{}", stderr(&o));
+    // Loopback is up: a closed port refuses, where a down interface would be unreachable.
+    let o = env.run(&[
+        "run",
+        "--command",
+        "bash",
+        "t",
+        "-c",
+        "exec 3<>/dev/tcp/127.0.0.1/9",
+    ]);
+    assert!(stderr(&o).contains("Connection refused"), "{}", stderr(&o));
     env.profile(
         "n",
         &SHELL_PROFILE.replace("extends = [\"base\"]", "extends = [\"base\", \"network\"]"),

@@ -60,6 +60,9 @@ pub fn main(frozen: &Frozen, fds: Fds, parent_mask: &libc::sigset_t) -> ! {
     }
     check(enter_new_root(), err, Stage::PivotRoot);
     check(sys::sethostname(&frozen.hostname), err, Stage::Hostname);
+    if frozen.new_network {
+        check(sys::loopback_up(), err, Stage::Loopback);
+    }
     init::run(frozen, err, parent_mask)
 }
 

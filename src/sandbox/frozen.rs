@@ -54,6 +54,8 @@ pub struct Frozen {
     pub gid_map: Vec<u8>,
     pub steps: Vec<Step>,
     pub hostname: CString,
+    /// A new network namespace, whose loopback interface must be brought up.
+    pub new_network: bool,
     pub cwd: CString,
     pub program: CString,
     _argv: Vec<CString>,
@@ -165,6 +167,7 @@ impl Frozen {
             .into_bytes(),
             steps,
             hostname: cstr("host name", plan.hostname.as_bytes())?,
+            new_network: plan.namespaces.net,
             cwd: cstr("working directory", p.cwd.as_os_str().as_bytes())?,
             program: cstr("program", p.program.as_os_str().as_bytes())?,
             argv_ptrs: ptrs(&argv),

@@ -267,3 +267,26 @@ pub fn execve(program: &CStr, argv: &[*const c_char], envp: &[*const c_char]) ->
     unsafe { libc::execve(program.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
     Errno::last()
 }
+
+/// Bring the loopback interface of this network namespace up (a new one starts with it down).
+pub fn loopback_up() -> SysResult {
+    // SAFETY: a plain datagram socket, closed below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    check(fd)?;
+    // SAFETY: ifreq is plain data; zeroed is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as c_char;
+    }
+    // SAFETY: req names the interface; SIOCGIFFLAGS fills ifru_flags.
+    let mut result = check(unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) });
+    if result.is_ok() {
+        // SAFETY: ifru_flags was just filled by the kernel.
+        unsafe { req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short };
+        // SAFETY: as above; SIOCSIFFLAGS reads the flags back.
+        result = check(unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) });
+    }
+    // SAFETY: fd was opened above.
+    unsafe { libc::close(fd) };
+    result
+}
