@@ -14,7 +14,7 @@ pub const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/u
 /// Top-level names that are links into /usr on merged-/usr systems, or directories on others.
 const ROOT_LINKS: &[&str] = &["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 /// Device nodes every sandbox gets.
-const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+pub(super) const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 /// Kernel interfaces in /proc made read-only (as bubblewrap does).
 const PROC_PROTECT: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
 

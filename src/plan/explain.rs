@@ -1,7 +1,9 @@
 //! `nestbox explain`: the plan in words. The JSON form is the plan's own serialization.
 
+use super::build::DEVICES;
 use super::{BindKind, DisplayPlan, HostStep, Mount, Plan};
 use std::fmt::Write;
+use std::path::Path;
 
 fn bind_word(kind: BindKind) -> &'static str {
     match kind {
@@ -88,8 +90,11 @@ pub fn explain_text(plan: &Plan) -> String {
     let _ = writeln!(w, "\nShared with the host:");
     for m in &plan.mounts {
         if let Mount::Bind { src, dst, kind } = m {
-            if *kind != BindKind::Device || !src.starts_with("/dev") || src.components().count() > 3
-            {
+            let standard_device = *kind == BindKind::Device
+                && DEVICES
+                    .iter()
+                    .any(|d| dst.as_path() == Path::new("/dev").join(d));
+            if !standard_device {
                 let from = if src == dst {
                     String::new()
                 } else {
@@ -99,10 +104,7 @@ pub fn explain_text(plan: &Plan) -> String {
             }
         }
     }
-    let _ = writeln!(
-        w,
-        "  devices     /dev/null, zero, full, random, urandom, tty"
-    );
+    let _ = writeln!(w, "  devices     /dev/{}", DEVICES.join(", /dev/"));
     match &plan.display {
         DisplayPlan::None => {}
         DisplayPlan::Host {

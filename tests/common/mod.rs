@@ -31,6 +31,7 @@ pub fn rerun_as_test_user(test: &str) -> bool {
         .arg(&exe)
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env_remove("XAUTHORITY")
+        .env("TMPDIR", "/tmp")
         .output()
         .expect("runuser");
     let text = format!(
