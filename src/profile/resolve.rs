@@ -128,14 +128,22 @@ impl SearchPath {
         self.resolve(name, &path, Some(index))
     }
 
-    /// Load a profile from a file outside the search path; its `extends` still use the search path.
+    /// Load a profile from a file. Its `extends` look in the file's own directory first, then on
+    /// the search path, so a directory of profiles can be checked or run before it is installed.
     pub fn load_file(&self, path: &Path) -> Result<Profile, ProfileError> {
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
             .filter(|n| valid_name(n))
             .ok_or_else(|| ProfileError::BadName(path.display().to_string()))?;
-        self.resolve(name, path, None)
+        let dir = match path.parent() {
+            Some(d) if d.as_os_str().is_empty() => PathBuf::from("."),
+            Some(d) => d.to_path_buf(),
+            None => PathBuf::from("/"),
+        };
+        let mut search = self.clone();
+        search.dirs.insert(0, (SourceKind::File, dir));
+        search.resolve(name, path, Some(0))
     }
 
     fn resolve(

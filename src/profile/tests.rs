@@ -707,6 +707,23 @@ fn load_file_names_the_profile_after_the_file_and_uses_the_search_path() {
     }
 }
 
+#[test]
+fn load_file_finds_extends_among_its_siblings_first() {
+    let fx = Fixture::new();
+    fx.shipped("base", "[sandbox]\nsys = true\n");
+    let dir = fx.root.join("unpacked");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sibling = write(&dir, "base", "[sandbox]\nopt = true\n");
+    let file = write(
+        &dir,
+        "app",
+        "extends = [\"base\"]\n[run]\ncommand = [\"app\"]\n",
+    );
+    let got = fx.search().load_file(&file).unwrap();
+    assert_eq!(got.files, vec![sibling, file]);
+    assert!(got.opt && !got.sys, "the sibling base, not the shipped one");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors from the toml parser and the schema
 // ---------------------------------------------------------------------------------------------
