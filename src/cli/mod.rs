@@ -5,9 +5,9 @@ mod check;
 mod explain;
 mod list;
 mod run;
+mod target;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,13 +32,6 @@ enum Verb {
     Check(check::CheckArgs),
     /// List the profiles found and where each comes from
     List(list::ListArgs),
-}
-
-/// Which profile a verb works on: a name, or `--profile-file`.
-#[derive(Debug, Clone)]
-pub enum ProfileRef {
-    Name(String),
-    File(PathBuf),
 }
 
 /// Parse the command line, run the verb, return the process exit code.
@@ -71,23 +64,4 @@ pub fn main() -> i32 {
 pub(crate) fn fail(message: impl std::fmt::Display, code: i32) -> i32 {
     eprintln!("nestbox: {message}");
     code
-}
-
-/// The search path, facts and profile for `what`; the Xauthority is read when the profile needs it.
-pub(crate) fn load(
-    what: &ProfileRef,
-) -> Result<(crate::profile::Profile, crate::host::HostFacts), (String, i32)> {
-    use crate::profile::{SearchPath, X11};
-    let mut facts = crate::host::HostFacts::probe().map_err(|e| (e.to_string(), 125))?;
-    let search = SearchPath::standard(&facts.config_home);
-    let profile = match what {
-        ProfileRef::Name(name) => search.load(name),
-        ProfileRef::File(path) => search.load_file(path),
-    }
-    .map_err(|e| (e.to_string(), 125))?;
-    if profile.x11 == X11::Host {
-        facts.read_xauthority();
-    }
-    tracing::debug!(?profile, "profile resolved");
-    Ok((profile, facts))
 }

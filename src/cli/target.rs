@@ -1,0 +1,48 @@
+//! What `run` and `explain` work on: a profile (by name or file), an optional replacement command,
+//! and the program's arguments; and the plan made from them.
+
+use super::fail;
+use crate::host::{HostFacts, RealFs};
+use crate::plan::Plan;
+use crate::profile::{SearchPath, X11};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    /// Run CMD instead of the profile's program (the profile's fixed arguments are dropped too)
+    #[arg(long, value_name = "CMD")]
+    command: Option<String>,
+    /// Use the profile in this file instead of one found by name; then every positional is an argument
+    #[arg(long, value_name = "PATH")]
+    profile_file: Option<PathBuf>,
+    /// The profile, then arguments appended to its command
+    #[arg(
+        value_name = "PROFILE [ARGS]",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    rest: Vec<String>,
+}
+
+impl Target {
+    /// Load the profile, probe the host and make the plan; on failure, print the one line and give
+    /// the exit code.
+    pub fn plan(self) -> Result<Plan, i32> {
+        let mut facts = HostFacts::probe().map_err(|e| fail(e, 125))?;
+        let search = SearchPath::standard(&facts.config_home);
+        let (profile, args) = match (self.profile_file, self.rest.split_first()) {
+            (Some(path), _) => (search.load_file(&path), self.rest.as_slice()),
+            (None, Some((name, args))) => (search.load(name), args),
+            (None, None) => return Err(fail("name a profile, or give --profile-file", 125)),
+        };
+        let profile = profile.map_err(|e| fail(e, 125))?;
+        tracing::debug!(?profile, "profile resolved");
+        if profile.x11 == X11::Host {
+            facts.read_xauthority();
+        }
+        let plan = crate::plan::build(&profile, &facts, &RealFs, self.command.as_deref(), args)
+            .map_err(|e| fail(&e, e.exit_code()))?;
+        tracing::debug!(plan = %crate::plan::explain_text(&plan), "plan made");
+        Ok(plan)
+    }
+}
