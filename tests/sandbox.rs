@@ -505,3 +505,33 @@ fn nestbox_and_its_init_are_small() {
     child.wait().unwrap();
     assert!(total < 4096, "nestbox + PID 1 use {total} KiB PSS");
 }
+
+#[test]
+fn user_namespaces_off_gets_one_line() {
+    unprivileged!("user_namespaces_off_gets_one_line");
+    // user.max_user_namespaces is per user namespace: set to 0 inside one of the test's own, it
+    // refuses nestbox's user namespace there and nowhere else.
+    let env = TestEnv::new("nouserns");
+    env.profile("t", SHELL_PROFILE);
+    let launch = env.nestbox(&["run", "t", "true"]);
+    let mut c = std::process::Command::new("unshare");
+    c.args([
+        "-Ur",
+        "sh",
+        "-c",
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+        "sh",
+        NESTBOX,
+        "run",
+        "t",
+        "true",
+    ]);
+    c.env_clear();
+    for (k, v) in launch.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let o = c.output().unwrap();
+    assert_one_line_error(&o, 125, "user namespaces are disabled (user.max_user_namespaces = 0); enable them with: sudo sysctl");
+}
