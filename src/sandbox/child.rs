@@ -2,9 +2,9 @@
 //! namespace, builds the root, then forks the app as PID 2 and becomes its reaper (`init`).
 //! No parsing, no allocation, no logging: a failure leaves as a [`Failure`] record on the error pipe.
 
-use super::frozen::{Frozen, Step, NEW_ROOT, OLD_ROOT};
+use super::frozen::{Dst, Frozen, Step, NEW_ROOT, OLD_ROOT};
 use super::init;
-use super::sys::{self, SysResult};
+use super::sys::{self, Fd, SysResult};
 use super::{Failure, Stage};
 use nix::errno::Errno;
 use std::ffi::CStr;
@@ -53,11 +53,7 @@ pub fn main(frozen: &Frozen, fds: Fds, parent_mask: &libc::sigset_t) -> ! {
     check(sys::setsid(), err, Stage::Prepare);
     check(map_ids(frozen), err, Stage::IdMaps);
     check(enter_base(), err, Stage::BaseRoot);
-    for (i, step) in frozen.steps.iter().enumerate() {
-        if let Err(e) = apply(step) {
-            fail(err, Stage::Mount, i, e);
-        }
-    }
+    build_root(frozen, err);
     check(enter_new_root(), err, Stage::PivotRoot);
     check(sys::sethostname(&frozen.hostname), err, Stage::Hostname);
     if frozen.new_network {
@@ -110,6 +106,23 @@ fn enter_base() -> SysResult {
     sys::chdir(SLASH)
 }
 
+/// Mount the root tmpfs on /newroot, then apply every step beneath an fd of it.
+fn build_root(frozen: &Frozen, err: RawFd) {
+    let Some(Step::Root { data }) = frozen.steps.first() else {
+        fail(err, Stage::Mount, 0, Errno::EINVAL);
+    };
+    let flags = libc::MS_NOSUID | libc::MS_NODEV;
+    if let Err(e) = sys::mount(Some(TMPFS), NEW_ROOT, Some(TMPFS), flags, Some(data)) {
+        fail(err, Stage::Mount, 0, e);
+    }
+    let root = sys::open_dir(NEW_ROOT).unwrap_or_else(|e| fail(err, Stage::Mount, 0, e));
+    for (i, step) in frozen.steps.iter().enumerate() {
+        if let Err(e) = apply(&root, step) {
+            fail(err, Stage::Mount, i, e);
+        }
+    }
+}
+
 /// Let go of the host's root and make /newroot the root.
 fn enter_new_root() -> SysResult {
     sys::umount_detach(OLD_ROOT)?;
@@ -119,67 +132,83 @@ fn enter_new_root() -> SysResult {
     sys::chdir(SLASH)
 }
 
-fn apply(step: &Step) -> SysResult {
-    let flags = libc::MS_NOSUID | libc::MS_NODEV;
+/// Make every missing ancestor of `dst` beneath `root`, and open the last one.
+fn parent_of<'d>(root: &Fd, dst: &'d Dst) -> Result<(Fd, &'d CStr), Errno> {
+    let ((parent, name), ancestors) = dst.parts.split_last().ok_or(Errno::EINVAL)?;
+    for (above, dir) in ancestors {
+        sys::mkdir_in(Some(&sys::resolve(root, above, true)?), dir, 0o755)?;
+    }
+    Ok((sys::resolve(root, parent, true)?, name))
+}
+
+/// `dst` as a directory to mount on, made if missing.
+fn dir_target(root: &Fd, dst: &Dst) -> Result<Fd, Errno> {
+    if !dst.parts.is_empty() {
+        let (parent, name) = parent_of(root, dst)?;
+        sys::mkdir_in(Some(&parent), name, 0o755)?;
+    }
+    sys::resolve(root, &dst.path, true)
+}
+
+/// `dst` as a file to mount on, made if missing.
+fn file_target(root: &Fd, dst: &Dst) -> Result<Fd, Errno> {
+    let (parent, name) = parent_of(root, dst)?;
+    sys::create_mount_file(&parent, name)?;
+    sys::resolve(root, &dst.path, false)
+}
+
+fn apply(root: &Fd, step: &Step) -> SysResult {
+    use sys::{
+        MOUNT_ATTR_NODEV as NODEV, MOUNT_ATTR_NOEXEC as NOEXEC, MOUNT_ATTR_NOSUID as NOSUID,
+        MOUNT_ATTR_RDONLY as RDONLY,
+    };
     match step {
-        Step::Tmpfs { dst, data } => {
-            sys::make_parents(dst, true)?;
-            sys::mount(Some(TMPFS), dst, Some(TMPFS), flags, Some(data))
-        }
+        // Mounted by `build_root` before the root's fd exists.
+        Step::Root { .. } => Ok(()),
+        Step::Tmpfs { dst, mode } => sys::attach(
+            &sys::new_fs(c"tmpfs", &[(c"mode", mode)], NOSUID | NODEV)?,
+            &dir_target(root, dst)?,
+        ),
         Step::Bind { src, dst, attrs } => {
-            if sys::is_dir(src)? {
-                sys::make_parents(dst, true)?;
+            let target = if sys::is_dir(src)? {
+                dir_target(root, dst)?
             } else {
-                sys::make_parents(dst, false)?;
-                sys::touch(dst)?;
-            }
-            sys::mount(Some(src), dst, None, libc::MS_BIND | libc::MS_REC, None)?;
-            sys::mount_setattr(dst, *attrs, true)
+                file_target(root, dst)?
+            };
+            let tree = sys::clone_tree(None, src)?;
+            sys::set_attrs(&tree, *attrs, true)?;
+            sys::attach(&tree, &target)
         }
-        Step::Proc { dst } => {
-            sys::make_parents(dst, true)?;
-            sys::mount(
-                Some(c"proc"),
-                dst,
-                Some(c"proc"),
-                flags | libc::MS_NOEXEC,
-                None,
-            )
-        }
+        Step::Proc { dst } => sys::attach(
+            &sys::new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?,
+            &dir_target(root, dst)?,
+        ),
         Step::Devpts { dst } => {
-            sys::make_parents(dst, true)?;
-            let data = c"newinstance,ptmxmode=0666,mode=620";
-            sys::mount(
-                Some(c"devpts"),
-                dst,
-                Some(c"devpts"),
-                libc::MS_NOSUID | libc::MS_NOEXEC,
-                Some(data),
+            let options = [(c"ptmxmode", c"0666"), (c"mode", c"0620")];
+            sys::attach(
+                &sys::new_fs(c"devpts", &options, NOSUID | NOEXEC)?,
+                &dir_target(root, dst)?,
             )
-        }
-        Step::Dir { dst, mode } => {
-            sys::make_parents(dst, false)?;
-            sys::mkdir(dst, *mode)
         }
         Step::Symlink { target, dst } => {
-            sys::make_parents(dst, false)?;
-            sys::symlink(target, dst)
+            let (parent, name) = parent_of(root, dst)?;
+            sys::symlink_in(target, &parent, name)
         }
         Step::File { dst, mode, bytes } => {
-            sys::make_parents(dst, false)?;
-            sys::write_new_file(dst, *mode, bytes)
+            let (parent, name) = parent_of(root, dst)?;
+            sys::write_new_file(&parent, name, *mode, bytes)
         }
         Step::Protect { dst } => {
-            if !sys::exists(dst) {
-                return Ok(());
-            }
-            sys::mount(Some(dst), dst, None, libc::MS_BIND | libc::MS_REC, None)?;
-            sys::mount_setattr(
-                dst,
-                sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-                true,
-            )
+            let target = match sys::resolve(root, &dst.path, false) {
+                Err(Errno::ENOENT) => return Ok(()),
+                r => r?,
+            };
+            let tree = sys::clone_tree(Some(&target), c"")?;
+            sys::set_attrs(&tree, RDONLY | NOSUID | NODEV, true)?;
+            sys::attach(&tree, &target)
         }
-        Step::ReadOnly { dst } => sys::mount_setattr(dst, sys::MOUNT_ATTR_RDONLY, false),
+        Step::ReadOnly { dst } => {
+            sys::set_attrs(&sys::resolve(root, &dst.path, true)?, RDONLY, false)
+        }
     }
 }

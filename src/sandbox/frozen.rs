@@ -1,51 +1,59 @@
-//! The plan turned into what the child needs, built before clone: C strings with the /oldroot and
-//! /newroot prefixes already applied, argv and envp pointer arrays, the id map lines.
+//! The plan turned into what the child needs, built before clone: C strings, destinations split
+//! into their parts, argv and envp pointer arrays, the id map lines. The child allocates nothing.
 
 use crate::plan::{BindKind, Mount, Plan};
+use crate::sandbox::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
 use libc::c_char;
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Component, Path};
 
 /// Where the host's root is seen while the new root is built.
 pub const OLD_ROOT: &CStr = c"/oldroot";
 /// Where the new root is built.
 pub const NEW_ROOT: &CStr = c"/newroot";
 
+/// A path inside the new root, relative to it ("." for the root itself), with every component as
+/// (parent, name) so that missing directories can be made beneath the root's fd.
+pub struct Dst {
+    pub path: CString,
+    pub parts: Vec<(CString, CString)>,
+}
+
 pub enum Step {
-    Tmpfs {
-        dst: CString,
+    /// The tmpfs that becomes the root (the plan's first step).
+    Root {
         data: CString,
+    },
+    Tmpfs {
+        dst: Dst,
+        mode: CString,
     },
     Bind {
         src: CString,
-        dst: CString,
+        dst: Dst,
         attrs: u64,
     },
     Proc {
-        dst: CString,
+        dst: Dst,
     },
     Devpts {
-        dst: CString,
-    },
-    Dir {
-        dst: CString,
-        mode: u32,
+        dst: Dst,
     },
     Symlink {
         target: CString,
-        dst: CString,
+        dst: Dst,
     },
     File {
-        dst: CString,
+        dst: Dst,
         mode: u32,
         bytes: Vec<u8>,
     },
     Protect {
-        dst: CString,
+        dst: Dst,
     },
     ReadOnly {
-        dst: CString,
+        dst: Dst,
     },
 }
 
@@ -78,65 +86,93 @@ fn cstr(what: &'static str, bytes: &[u8]) -> Result<CString, NulError> {
     })
 }
 
-fn under(prefix: &CStr, path: &Path) -> Result<CString, NulError> {
-    let rel = path.as_os_str().as_bytes();
-    let rel = rel.strip_prefix(b"/").unwrap_or(rel);
-    let mut full = prefix.to_bytes().to_vec();
-    if !rel.is_empty() {
-        full.push(b'/');
-        full.extend_from_slice(rel);
+impl Dst {
+    fn new(path: &Path) -> Result<Dst, NulError> {
+        let names: Vec<&[u8]> = path
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.as_bytes()),
+                _ => None,
+            })
+            .collect();
+        let mut parts = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let parent = if i == 0 {
+                b".".to_vec()
+            } else {
+                names[..i].join(&b'/')
+            };
+            parts.push((cstr("path", &parent)?, cstr("path", name)?));
+        }
+        let path = if names.is_empty() {
+            b".".to_vec()
+        } else {
+            names.join(&b'/')
+        };
+        Ok(Dst {
+            path: cstr("path", &path)?,
+            parts,
+        })
     }
+}
+
+/// A host path as the child sees it, under /oldroot.
+fn host(path: &Path) -> Result<CString, NulError> {
+    let mut full = OLD_ROOT.to_bytes().to_vec();
+    full.extend_from_slice(path.as_os_str().as_bytes());
     cstr("path", &full)
 }
 
-fn new(path: &Path) -> Result<CString, NulError> {
-    under(NEW_ROOT, path)
+fn step(m: &Mount) -> Result<Step, NulError> {
+    let mode = |mode: &u32| cstr("mode", format!("{mode:04o}").as_bytes());
+    Ok(match m {
+        Mount::Tmpfs { dst, mode: m } if dst == Path::new("/") => Step::Root {
+            data: cstr("mode", format!("mode={m:04o}").as_bytes())?,
+        },
+        Mount::Tmpfs { dst, mode: m } => Step::Tmpfs {
+            dst: Dst::new(dst)?,
+            mode: mode(m)?,
+        },
+        Mount::Bind { src, dst, kind } => Step::Bind {
+            src: host(src)?,
+            dst: Dst::new(dst)?,
+            attrs: match kind {
+                BindKind::ReadOnly => MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                BindKind::ReadWrite => MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                BindKind::Device => MOUNT_ATTR_NOSUID,
+            },
+        },
+        Mount::Proc { dst } => Step::Proc {
+            dst: Dst::new(dst)?,
+        },
+        Mount::Devpts { dst } => Step::Devpts {
+            dst: Dst::new(dst)?,
+        },
+        Mount::Symlink { target, dst } => Step::Symlink {
+            target: cstr("symlink target", target.as_os_str().as_bytes())?,
+            dst: Dst::new(dst)?,
+        },
+        Mount::File {
+            dst,
+            mode,
+            contents,
+        } => Step::File {
+            dst: Dst::new(dst)?,
+            mode: *mode,
+            bytes: contents.bytes.clone(),
+        },
+        Mount::Protect { dst } => Step::Protect {
+            dst: Dst::new(dst)?,
+        },
+        Mount::ReadOnly { dst } => Step::ReadOnly {
+            dst: Dst::new(dst)?,
+        },
+    })
 }
 
 impl Frozen {
     pub fn new(plan: &Plan) -> Result<Frozen, NulError> {
-        use crate::sandbox::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
-        let mut steps = Vec::with_capacity(plan.mounts.len());
-        for m in &plan.mounts {
-            steps.push(match m {
-                Mount::Tmpfs { dst, mode } => Step::Tmpfs {
-                    dst: new(dst)?,
-                    data: cstr("mode", format!("mode={mode:04o}").as_bytes())?,
-                },
-                Mount::Bind { src, dst, kind } => Step::Bind {
-                    src: under(OLD_ROOT, src)?,
-                    dst: new(dst)?,
-                    attrs: match kind {
-                        BindKind::ReadOnly => {
-                            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
-                        }
-                        BindKind::ReadWrite => MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-                        BindKind::Device => MOUNT_ATTR_NOSUID,
-                    },
-                },
-                Mount::Proc { dst } => Step::Proc { dst: new(dst)? },
-                Mount::Devpts { dst } => Step::Devpts { dst: new(dst)? },
-                Mount::Dir { dst, mode } => Step::Dir {
-                    dst: new(dst)?,
-                    mode: *mode,
-                },
-                Mount::Symlink { target, dst } => Step::Symlink {
-                    target: cstr("symlink target", target.as_os_str().as_bytes())?,
-                    dst: new(dst)?,
-                },
-                Mount::File {
-                    dst,
-                    mode,
-                    contents,
-                } => Step::File {
-                    dst: new(dst)?,
-                    mode: *mode,
-                    bytes: contents.bytes.clone(),
-                },
-                Mount::Protect { dst } => Step::Protect { dst: new(dst)? },
-                Mount::ReadOnly { dst } => Step::ReadOnly { dst: new(dst)? },
-            });
-        }
+        let steps = plan.mounts.iter().map(step).collect::<Result<_, _>>()?;
         let p = &plan.process;
         let argv: Vec<CString> = p
             .argv
@@ -154,17 +190,12 @@ impl Frozen {
                 .chain(std::iter::once(std::ptr::null()))
                 .collect()
         };
+        let map = |m: crate::plan::IdMap| {
+            format!("{} {} {}\n", m.inside, m.outside, m.count).into_bytes()
+        };
         Ok(Frozen {
-            uid_map: format!(
-                "{} {} {}\n",
-                plan.uid_map.inside, plan.uid_map.outside, plan.uid_map.count
-            )
-            .into_bytes(),
-            gid_map: format!(
-                "{} {} {}\n",
-                plan.gid_map.inside, plan.gid_map.outside, plan.gid_map.count
-            )
-            .into_bytes(),
+            uid_map: map(plan.uid_map),
+            gid_map: map(plan.gid_map),
             steps,
             hostname: cstr("host name", plan.hostname.as_bytes())?,
             new_network: plan.namespaces.net,
@@ -175,5 +206,31 @@ impl Frozen {
             _argv: argv,
             _envp: envp,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_are_split_ahead() {
+        let d = Dst::new(Path::new("/home/ann/.config")).unwrap();
+        assert_eq!(d.path.to_bytes(), b"home/ann/.config");
+        let parts: Vec<(&[u8], &[u8])> = d
+            .parts
+            .iter()
+            .map(|(p, n)| (p.to_bytes(), n.to_bytes()))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                (&b"."[..], &b"home"[..]),
+                (b"home", b"ann"),
+                (b"home/ann", b".config")
+            ]
+        );
+        let root = Dst::new(Path::new("/")).unwrap();
+        assert_eq!((root.path.to_bytes(), root.parts.len()), (&b"."[..], 0));
     }
 }

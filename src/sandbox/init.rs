@@ -50,6 +50,15 @@ pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
     reap(app)
 }
 
+/// A wait status as a shell reports it: the exit code, or 128+N for a process signal N ended.
+pub fn exit_code(status: libc::c_int) -> libc::c_int {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    }
+}
+
 fn reap(app: libc::pid_t) -> ! {
     let set = waited_set();
     loop {
@@ -71,11 +80,7 @@ fn reap(app: libc::pid_t) -> ! {
                 break;
             }
             if pid == app {
-                let code = if libc::WIFEXITED(status) {
-                    libc::WEXITSTATUS(status)
-                } else {
-                    128 + libc::WTERMSIG(status)
-                };
+                let code = exit_code(status);
                 // SAFETY: _exit ends PID 1, and with it every process left in the namespace.
                 unsafe { libc::_exit(code) };
             }
@@ -85,6 +90,8 @@ fn reap(app: libc::pid_t) -> ! {
 
 /// PID 2: a new session, every capability gone, no_new_privs, then exec.
 fn exec_app(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
+    // Rust starts with SIGPIPE ignored, and exec keeps ignored signals ignored: give it back.
+    check(sys::default_action(libc::SIGPIPE), err, Stage::Prepare);
     check(sys::set_sigmask(parent_mask), err, Stage::Prepare);
     check(sys::setsid(), err, Stage::Prepare);
     check(sys::chdir(&frozen.cwd), err, Stage::Cwd);

@@ -33,24 +33,25 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every stage, in discriminant order (1, 2, ...).
+    const ALL: [Stage; 13] = [
+        Stage::Prepare,
+        Stage::IdMaps,
+        Stage::BaseRoot,
+        Stage::Mount,
+        Stage::PivotRoot,
+        Stage::Hostname,
+        Stage::Loopback,
+        Stage::Fork,
+        Stage::Cwd,
+        Stage::Capabilities,
+        Stage::NoNewPrivs,
+        Stage::Fds,
+        Stage::Exec,
+    ];
+
     fn from_u32(v: u32) -> Option<Stage> {
-        use Stage::*;
-        [
-            Prepare,
-            IdMaps,
-            BaseRoot,
-            Mount,
-            PivotRoot,
-            Hostname,
-            Fork,
-            Cwd,
-            Capabilities,
-            NoNewPrivs,
-            Fds,
-            Exec,
-        ]
-        .into_iter()
-        .find(|s| *s as u32 == v)
+        Stage::ALL.get((v as usize).checked_sub(1)?).copied()
     }
 }
 
@@ -79,6 +80,22 @@ impl Failure {
             errno: i32::from_ne_bytes(word(8)),
         }
     }
+}
+
+#[cfg(test)]
+#[test]
+fn every_stage_decodes() {
+    for (i, stage) in Stage::ALL.iter().enumerate() {
+        assert_eq!(*stage as usize, i + 1);
+        assert_eq!(Stage::from_u32(*stage as u32), Some(*stage));
+    }
+    assert_eq!(
+        Stage::ALL.last(),
+        Some(&Stage::Exec),
+        "ALL must list every stage"
+    );
+    assert_eq!(Stage::from_u32(0), None);
+    assert_eq!(Stage::from_u32(Stage::Exec as u32 + 1), None);
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +146,9 @@ pub fn launch(plan: &Plan) -> Result<i32, LaunchError> {
     let (alive_r, alive_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("cannot make a pipe"))?;
 
+    // A caller that ignores SIGCHLD (exec keeps that) would make the kernel reap PID 1 and the
+    // app behind our backs, and waitpid would never see them.
+    sys::default_action(libc::SIGCHLD).map_err(os("cannot reset SIGCHLD"))?;
     let waited = init::waited_set();
     // SAFETY: sigset_t is plain data, filled by sigprocmask below.
     let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -217,11 +237,7 @@ fn wait_forwarding(pid: libc::pid_t, set: &libc::sigset_t) -> i32 {
             // SAFETY: status is a valid out-pointer.
             let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
             if r == pid {
-                return if libc::WIFEXITED(status) {
-                    libc::WEXITSTATUS(status)
-                } else {
-                    128 + libc::WTERMSIG(status)
-                };
+                return init::exit_code(status);
             }
             if r < 0 && Errno::last() == Errno::ECHILD {
                 return 125;
@@ -238,16 +254,10 @@ fn child_error(plan: &Plan, f: Failure) -> LaunchError {
     let why = errno.desc().to_lowercase();
     let program = plan.process.program.display();
     let (message, code) = match Stage::from_u32(f.stage) {
-        Some(Stage::Exec) => match errno {
-            Errno::ENOENT => (
-                format!("cannot run {program} inside the sandbox: {why}"),
-                127,
-            ),
-            _ => (
-                format!("cannot run {program} inside the sandbox: {why}"),
-                126,
-            ),
-        },
+        Some(Stage::Exec) => (
+            format!("cannot run {program} inside the sandbox: {why}"),
+            if errno == Errno::ENOENT { 127 } else { 126 },
+        ),
         Some(Stage::Mount) => {
             let what = plan
                 .mounts
@@ -255,6 +265,13 @@ fn child_error(plan: &Plan, f: Failure) -> LaunchError {
                 .map_or_else(|| "mount".into(), describe_step_for_error);
             (format!("cannot {what}: {why}"), 125)
         }
+        Some(Stage::IdMaps) if matches!(errno, Errno::EPERM | Errno::EACCES) => (
+            format!(
+                "cannot map the user and group ids into the sandbox: {why}; {}",
+                userns_hint()
+            ),
+            125,
+        ),
         Some(stage) => (format!("cannot {}: {why}", stage_words(stage, plan)), 125),
         None => (format!("the sandbox failed to start: {why}"), 125),
     };
@@ -281,6 +298,11 @@ fn stage_words(stage: Stage, plan: &Plan) -> String {
 
 /// One line that says why a user namespace could not be made, and what to do.
 fn explain_clone_failure(errno: Errno) -> String {
+    format!("{}; {}", errno.desc().to_lowercase(), userns_hint())
+}
+
+/// What to do about user namespaces that are off or restricted, from the sysctls that say so.
+fn userns_hint() -> String {
     let read = |p: &str| {
         std::fs::read_to_string(p)
             .ok()
@@ -301,8 +323,7 @@ fn explain_clone_failure(errno: Errno) -> String {
                 allow nestbox with an AppArmor profile granting 'userns', or set the sysctl to 0"
             .into();
     }
-    format!(
-        "{} (unprivileged user namespaces may be unavailable on this system)",
-        errno.desc().to_lowercase()
-    )
+    "unprivileged user namespaces may be restricted on this system (on Ubuntu 24.04 and later by AppArmor: \
+     allow nestbox with an AppArmor profile granting 'userns')"
+        .into()
 }

@@ -1,5 +1,10 @@
 //! Each system call the child makes, wrapped once. These take C strings built before clone and
 //! allocate nothing, so they are safe to call between clone and exec.
+//!
+//! Paths inside the new root are never walked by name from the outside: they are resolved beneath
+//! an fd of the root with openat2(RESOLVE_IN_ROOT), so a symlink the sandbox planted in its
+//! persistent home resolves inside the sandbox, never into the host. Mounts are attached to such
+//! fds with the new mount API (open_tree, fsopen/fsmount, mount_setattr, move_mount).
 
 use libc::{c_char, c_int, c_ulong};
 use nix::errno::Errno;
@@ -16,9 +21,36 @@ fn check(ret: c_int) -> SysResult {
     }
 }
 
-fn opt_ptr(s: Option<&CStr>) -> *const c_char {
-    s.map_or(ptr::null(), CStr::as_ptr)
+fn check_fd(ret: libc::c_long) -> Result<Fd, Errno> {
+    if ret < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(Fd(ret as c_int))
+    }
 }
+
+/// An fd closed on drop.
+pub struct Fd(c_int);
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: we own the fd.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+const OPEN_TREE_CLONE: c_int = 1;
+const MOVE_MOUNT_F_EMPTY_PATH: c_int = 0x04;
+const MOVE_MOUNT_T_EMPTY_PATH: c_int = 0x40;
+const FSOPEN_CLOEXEC: c_int = 1;
+const FSCONFIG_SET_STRING: c_int = 1;
+const FSCONFIG_CMD_CREATE: c_int = 6;
+const FSMOUNT_CLOEXEC: c_int = 1;
+const EMPTY: &CStr = c"";
 
 pub fn mount(
     src: Option<&CStr>,
@@ -27,90 +59,14 @@ pub fn mount(
     flags: c_ulong,
     data: Option<&CStr>,
 ) -> SysResult {
+    let p = |s: Option<&CStr>| s.map_or(ptr::null(), CStr::as_ptr);
     // SAFETY: every pointer is a valid NUL-terminated string or null, as mount(2) allows.
-    check(unsafe {
-        libc::mount(
-            opt_ptr(src),
-            dst.as_ptr(),
-            opt_ptr(fstype),
-            flags,
-            opt_ptr(data).cast(),
-        )
-    })
+    check(unsafe { libc::mount(p(src), dst.as_ptr(), p(fstype), flags, p(data).cast()) })
 }
 
 pub fn umount_detach(path: &CStr) -> SysResult {
     // SAFETY: path is a valid C string.
     check(unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) })
-}
-
-pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
-pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
-pub const MOUNT_ATTR_NODEV: u64 = 0x4;
-
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
-/// Add `attrs` to the mount at `path`, and to every mount below it when `recursive`.
-/// Older kernels (before 5.12) fall back to a remount of that one mount.
-pub fn mount_setattr(path: &CStr, attrs: u64, recursive: bool) -> SysResult {
-    let attr = MountAttr {
-        attr_set: attrs,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    let flags = if recursive { libc::AT_RECURSIVE } else { 0 };
-    // SAFETY: attr lives across the call and its size is passed; path is a valid C string.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            flags,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if ret == 0 {
-        return Ok(());
-    }
-    if Errno::last() != Errno::ENOSYS {
-        return Err(Errno::last());
-    }
-    let mut flags = libc::MS_BIND | libc::MS_REMOUNT;
-    for (attr, ms) in [
-        (MOUNT_ATTR_RDONLY, libc::MS_RDONLY),
-        (MOUNT_ATTR_NOSUID, libc::MS_NOSUID),
-        (MOUNT_ATTR_NODEV, libc::MS_NODEV),
-    ] {
-        if attrs & attr != 0 {
-            flags |= ms;
-        }
-    }
-    // Keep the flags the kernel locked on this mount, or the remount is refused.
-    // SAFETY: st is plain data filled by statvfs.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: path is a valid C string and st a valid out-pointer.
-    check(unsafe { libc::statvfs(path.as_ptr(), &mut st) })?;
-    for (st_flag, ms) in [
-        (libc::ST_NOSUID, libc::MS_NOSUID),
-        (libc::ST_NODEV, libc::MS_NODEV),
-        (libc::ST_NOEXEC, libc::MS_NOEXEC),
-        (libc::ST_NOATIME, libc::MS_NOATIME),
-        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (libc::ST_RELATIME, libc::MS_RELATIME),
-    ] {
-        if st.f_flag & st_flag != 0 {
-            flags |= ms;
-        }
-    }
-    mount(None, path, None, flags, None)
 }
 
 pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> SysResult {
@@ -127,60 +83,78 @@ pub fn chdir(path: &CStr) -> SysResult {
 
 /// mkdir, where an existing path counts as success.
 pub fn mkdir(path: &CStr, mode: u32) -> SysResult {
+    mkdir_in(None, path, mode)
+}
+
+/// A directory, opened O_PATH (for the new root itself).
+pub fn open_dir(path: &CStr) -> Result<Fd, Errno> {
     // SAFETY: path is a valid C string.
-    match check(unsafe { libc::mkdir(path.as_ptr(), mode) }) {
+    check_fd(
+        unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        }
+        .into(),
+    )
+}
+
+/// `path` (relative, or "." for the root itself) resolved beneath `root` as if `root` were `/`:
+/// symlinks and `..` cannot leave it. O_PATH: nothing is read, a FIFO does not block.
+pub fn resolve(root: &Fd, path: &CStr, directory: bool) -> Result<Fd, Errno> {
+    let flags = libc::O_PATH | libc::O_CLOEXEC | if directory { libc::O_DIRECTORY } else { 0 };
+    // SAFETY: open_how is plain data; zeroed is a valid value.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = flags as u64;
+    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: how lives across the call and its size is passed; path is a valid C string.
+    check_fd(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.0,
+            path.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    })
+}
+
+/// mkdirat; an existing entry counts as success (resolving it later says whether it is a directory).
+pub fn mkdir_in(dir: Option<&Fd>, name: &CStr, mode: u32) -> SysResult {
+    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.0);
+    // SAFETY: name is a valid C string, dirfd an open directory or AT_FDCWD.
+    match check(unsafe { libc::mkdirat(dirfd, name.as_ptr(), mode) }) {
         Err(Errno::EEXIST) => Ok(()),
         r => r,
     }
 }
 
-/// Make every missing directory above `path` (and `path` itself when `last`), 0755.
-pub fn make_parents(path: &CStr, last: bool) -> SysResult {
-    let bytes = path.to_bytes();
-    let mut buf = [0u8; libc::PATH_MAX as usize];
-    if bytes.len() >= buf.len() {
-        return Err(Errno::ENAMETOOLONG);
-    }
-    buf[..bytes.len()].copy_from_slice(bytes);
-    for i in 1..=bytes.len() {
-        let end = i == bytes.len();
-        if (end && last) || (!end && bytes[i] == b'/') {
-            let saved = buf[i];
-            buf[i] = 0;
-            let part = CStr::from_bytes_until_nul(&buf).map_err(|_| Errno::EINVAL)?;
-            mkdir(part, 0o755)?;
-            buf[i] = saved;
-        }
-    }
-    Ok(())
-}
-
-/// Create an empty file to mount over, if nothing is there.
-pub fn touch(path: &CStr) -> SysResult {
-    // SAFETY: path is a valid C string; the fd is closed at once.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-            0o644,
-        )
-    };
-    check(fd)?;
-    // SAFETY: fd was just opened by us.
-    unsafe { libc::close(fd) };
-    Ok(())
-}
-
-/// Write a new file (it must not exist) with `mode`.
-pub fn write_new_file(path: &CStr, mode: u32, data: &[u8]) -> SysResult {
+/// An empty file to mount over, unless something is there already. Never follows a symlink and
+/// never opens what is there (a FIFO would block).
+pub fn create_mount_file(dir: &Fd, name: &CStr) -> SysResult {
     let flags = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
-    // SAFETY: path is a valid C string.
-    let fd = unsafe { libc::open(path.as_ptr(), flags, mode) };
+    // SAFETY: name is a valid C string; the fd is closed at once.
+    let fd = unsafe { libc::openat(dir.0, name.as_ptr(), flags, 0o644) };
+    match check(fd) {
+        Ok(()) => {
+            // SAFETY: fd was just opened by us.
+            unsafe { libc::close(fd) };
+            Ok(())
+        }
+        Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Write a new file `name` in `dir` (it must not exist) with `mode`.
+pub fn write_new_file(dir: &Fd, name: &CStr, mode: u32, data: &[u8]) -> SysResult {
+    let flags = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+    // SAFETY: name is a valid C string.
+    let fd = unsafe { libc::openat(dir.0, name.as_ptr(), flags, mode) };
     check(fd)?;
-    let result = write_all(fd, data);
-    // SAFETY: fd was opened above.
-    unsafe { libc::close(fd) };
-    result
+    let fd = Fd(fd);
+    write_all(fd.0, data)
 }
 
 /// Write `data` to an existing file, as for /proc/self/uid_map.
@@ -188,10 +162,8 @@ pub fn write_existing(path: &CStr, data: &[u8]) -> SysResult {
     // SAFETY: path is a valid C string.
     let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
     check(fd)?;
-    let result = write_all(fd, data);
-    // SAFETY: fd was opened above.
-    unsafe { libc::close(fd) };
-    result
+    let fd = Fd(fd);
+    write_all(fd.0, data)
 }
 
 pub fn write_all(fd: c_int, mut data: &[u8]) -> SysResult {
@@ -209,12 +181,12 @@ pub fn write_all(fd: c_int, mut data: &[u8]) -> SysResult {
     Ok(())
 }
 
-pub fn symlink(target: &CStr, path: &CStr) -> SysResult {
-    // SAFETY: both are valid C strings.
-    check(unsafe { libc::symlink(target.as_ptr(), path.as_ptr()) })
+pub fn symlink_in(target: &CStr, dir: &Fd, name: &CStr) -> SysResult {
+    // SAFETY: both are valid C strings; dir is an open directory.
+    check(unsafe { libc::symlinkat(target.as_ptr(), dir.0, name.as_ptr()) })
 }
 
-/// Whether `path` (followed) is a directory; Err when it cannot be looked at.
+/// Whether `path` (followed) is a directory.
 pub fn is_dir(path: &CStr) -> Result<bool, Errno> {
     // SAFETY: st is plain data filled by stat.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -223,9 +195,98 @@ pub fn is_dir(path: &CStr) -> Result<bool, Errno> {
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFDIR)
 }
 
-pub fn exists(path: &CStr) -> bool {
-    // SAFETY: path is a valid C string.
-    unsafe { libc::access(path.as_ptr(), libc::F_OK) == 0 }
+/// A detached copy of the mount tree at `path` (a host path under /oldroot), or at `fd` when
+/// `path` is empty.
+pub fn clone_tree(fd: Option<&Fd>, path: &CStr) -> Result<Fd, Errno> {
+    let (dirfd, empty) = match fd {
+        Some(f) => (f.0, libc::AT_EMPTY_PATH),
+        None => (libc::AT_FDCWD, 0),
+    };
+    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC | libc::AT_RECURSIVE | empty;
+    // SAFETY: path is a valid C string; dirfd an open fd or AT_FDCWD.
+    check_fd(unsafe { libc::syscall(libc::SYS_open_tree, dirfd, path.as_ptr(), flags) })
+}
+
+/// Add `attrs` to the mount `fd` refers to, and to every mount below it when `recursive`.
+pub fn set_attrs(fd: &Fd, attrs: u64, recursive: bool) -> SysResult {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    let attr = MountAttr {
+        attr_set: attrs,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
+    // SAFETY: attr lives across the call and its size is passed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.0,
+            EMPTY.as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    check(ret as c_int)
+}
+
+/// A new, detached filesystem of `fstype` with string options `options`.
+pub fn new_fs(fstype: &CStr, options: &[(&CStr, &CStr)], attrs: u64) -> Result<Fd, Errno> {
+    // SAFETY: fstype is a valid C string.
+    let ctx =
+        check_fd(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) })?;
+    for (key, value) in options {
+        // SAFETY: key and value are valid C strings; ctx is an fs context.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                ctx.0,
+                FSCONFIG_SET_STRING,
+                key.as_ptr(),
+                value.as_ptr(),
+                0,
+            )
+        };
+        check(ret as c_int)?;
+    }
+    // SAFETY: plain fsconfig command on our context.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            ctx.0,
+            FSCONFIG_CMD_CREATE,
+            ptr::null::<c_char>(),
+            ptr::null::<c_char>(),
+            0,
+        )
+    };
+    check(ret as c_int)?;
+    // SAFETY: plain fsmount of our context.
+    check_fd(unsafe { libc::syscall(libc::SYS_fsmount, ctx.0, FSMOUNT_CLOEXEC, attrs) })
+}
+
+/// Attach the detached mount `tree` on the path `target` refers to.
+pub fn attach(tree: &Fd, target: &Fd) -> SysResult {
+    let flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
+    // SAFETY: both fds are open; the paths are empty strings.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.0,
+            EMPTY.as_ptr(),
+            target.0,
+            EMPTY.as_ptr(),
+            flags,
+        )
+    };
+    check(ret as c_int)
 }
 
 pub fn sethostname(name: &CStr) -> SysResult {
@@ -261,6 +322,15 @@ pub fn set_sigmask(mask: &libc::sigset_t) -> SysResult {
     check(unsafe { libc::sigprocmask(libc::SIG_SETMASK, mask, ptr::null_mut()) })
 }
 
+/// Give `sig` its default action back (exec keeps ignored signals ignored).
+pub fn default_action(sig: c_int) -> SysResult {
+    // SAFETY: installing SIG_DFL is async-signal-safe.
+    if unsafe { libc::signal(sig, libc::SIG_DFL) } == libc::SIG_ERR {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 /// execve; returns only on failure.
 pub fn execve(program: &CStr, argv: &[*const c_char], envp: &[*const c_char]) -> Errno {
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into CStrings that outlive the call.
@@ -270,23 +340,19 @@ pub fn execve(program: &CStr, argv: &[*const c_char], envp: &[*const c_char]) ->
 
 /// Bring the loopback interface of this network namespace up (a new one starts with it down).
 pub fn loopback_up() -> SysResult {
-    // SAFETY: a plain datagram socket, closed below.
+    // SAFETY: a plain datagram socket, closed on drop.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     check(fd)?;
+    let fd = Fd(fd);
     // SAFETY: ifreq is plain data; zeroed is a valid value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
     for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
         *dst = *src as c_char;
     }
     // SAFETY: req names the interface; SIOCGIFFLAGS fills ifru_flags.
-    let mut result = check(unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) });
-    if result.is_ok() {
-        // SAFETY: ifru_flags was just filled by the kernel.
-        unsafe { req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short };
-        // SAFETY: as above; SIOCSIFFLAGS reads the flags back.
-        result = check(unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) });
-    }
-    // SAFETY: fd was opened above.
-    unsafe { libc::close(fd) };
-    result
+    check(unsafe { libc::ioctl(fd.0, libc::SIOCGIFFLAGS, &mut req) })?;
+    // SAFETY: ifru_flags was just filled by the kernel.
+    unsafe { req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short };
+    // SAFETY: as above; SIOCSIFFLAGS reads the flags back.
+    check(unsafe { libc::ioctl(fd.0, libc::SIOCSIFFLAGS, &req) })
 }
