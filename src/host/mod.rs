@@ -20,7 +20,7 @@ use std::path::PathBuf;
 pub enum HostError {
     #[error("cannot find user {uid} in the user database")]
     NoUser { uid: u32 },
-    #[error("cannot find the home directory: HOME is unset and the user database has none")]
+    #[error("cannot find the home directory: HOME must be an absolute path other than /, without . or .. (and the user database has none)")]
     NoHome,
 }
 
@@ -50,6 +50,16 @@ pub struct HostFacts {
     pub xauthority: Option<XauthorityFile>,
 }
 
+/// A home the sandbox can mount its own over: absolute, normal, and not the root itself.
+fn usable_home(p: &std::path::Path) -> bool {
+    use std::path::Component;
+    p.is_absolute()
+        && p.components().count() > 1
+        && p.components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+        && !p.to_string_lossy().contains("/./")
+}
+
 impl HostFacts {
     /// Look at this process's user and environment.
     pub fn probe() -> Result<HostFacts, HostError> {
@@ -69,8 +79,8 @@ impl HostFacts {
         let home = env
             .get("HOME")
             .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| Some(user.dir.clone()).filter(|p| p.is_absolute()))
+            .filter(|p| usable_home(p))
+            .or_else(|| Some(user.dir.clone()).filter(|p| usable_home(p)))
             .ok_or(HostError::NoHome)?;
         let xdg = |var: &str, default: &str| {
             env.get(var)

@@ -65,7 +65,8 @@ pub fn write_xauthority(entries: &[XauthEntry]) -> Vec<u8> {
 }
 
 /// The cookie libXau would pick for local display `number` on host `hostname`: a
-/// MIT-MAGIC-COOKIE-1 entry for that number, of the local family with our host name, or wildcard.
+/// MIT-MAGIC-COOKIE-1 entry for that number (or for any, when its number is empty), of the local
+/// family with our host name, or wildcard.
 pub fn find_cookie<'a>(
     entries: &'a [XauthEntry],
     number: u32,
@@ -74,7 +75,7 @@ pub fn find_cookie<'a>(
     let number = number.to_string();
     entries.iter().find(|e| {
         e.name == MIT_MAGIC_COOKIE
-            && e.number == number.as_bytes()
+            && (e.number == number.as_bytes() || e.number.is_empty())
             && (e.family == FAMILY_WILD
                 || (e.family == FAMILY_LOCAL && e.address == hostname.as_bytes()))
     })
@@ -161,6 +162,11 @@ mod tests {
         let all = vec![other_host, other_display, mine.clone()];
         assert_eq!(find_cookie(&all, 0, "box"), Some(&mine));
         assert_eq!(find_cookie(&all, 3, "box"), None);
+        let any_display = entry(FAMILY_LOCAL, "box", "");
+        assert_eq!(
+            find_cookie(std::slice::from_ref(&any_display), 7, "box"),
+            Some(&any_display)
+        );
         let wild = entry(FAMILY_WILD, "", "3");
         assert_eq!(
             find_cookie(std::slice::from_ref(&wild), 3, "any"),

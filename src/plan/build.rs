@@ -27,6 +27,11 @@ pub fn build(
     command: Option<&str>,
     args: &[String],
 ) -> Result<Plan, PlanError> {
+    if let Some(c) = command {
+        if c.is_empty() || c.contains('\0') || (c.contains('/') && !c.starts_with('/')) {
+            return Err(PlanError::BadCommand(c.to_string()));
+        }
+    }
     let argv: Vec<String> = match (command, &profile.command) {
         (Some(c), _) => std::iter::once(c.to_string())
             .chain(args.iter().cloned())
@@ -79,10 +84,7 @@ pub fn build(
             outside: facts.gid,
             count: 1,
         },
-        hostname: profile
-            .hostname
-            .clone()
-            .unwrap_or_else(|| profile.name.clone()),
+        hostname: hostname(profile),
         home: facts.home.clone(),
         home_backing,
         host_steps,
@@ -95,6 +97,26 @@ pub fn build(
             env,
         },
     })
+}
+
+/// The profile's host name, or one made from its name: profile names may hold `_` and run to 128
+/// characters, host names may not.
+fn hostname(profile: &Profile) -> String {
+    if let Some(h) = &profile.hostname {
+        return h.clone();
+    }
+    let mut h: String = profile
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(63)
+        .collect();
+    h = h.trim_matches('-').to_string();
+    if h.is_empty() {
+        "sandbox".into()
+    } else {
+        h
+    }
 }
 
 struct Builder<'a> {
@@ -133,6 +155,27 @@ impl Builder<'_> {
             mode,
             contents,
         });
+    }
+
+    /// `path` with symlinks resolved in its longest existing ancestor, the rest appended.
+    fn resolve_for_creation(&self, path: &Path) -> PathBuf {
+        let mut rest = Vec::new();
+        let mut current = path;
+        loop {
+            if let Some(real) = self.fs.realpath(current) {
+                return rest
+                    .iter()
+                    .rev()
+                    .fold(real, |p: PathBuf, part| p.join(part));
+            }
+            match (current.parent(), current.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    current = parent;
+                }
+                _ => return path.to_path_buf(),
+            }
+        }
     }
 
     /// A host path as written in a profile.
@@ -188,11 +231,7 @@ impl Builder<'_> {
             format!("{}:x:{}:\n", f.group, f.gid),
             "the user's group alone",
         );
-        let hostname = self
-            .profile
-            .hostname
-            .clone()
-            .unwrap_or_else(|| self.profile.name.clone());
+        let hostname = hostname(self.profile);
         self.file(
             "/etc/hostname",
             0o644,
@@ -259,7 +298,6 @@ impl Builder<'_> {
             ("stdin", "/proc/self/fd/0"),
             ("stdout", "/proc/self/fd/1"),
             ("stderr", "/proc/self/fd/2"),
-            ("core", "/proc/kcore"),
         ] {
             self.push(Mount::Symlink {
                 target: target.into(),
@@ -337,8 +375,10 @@ impl Builder<'_> {
                     .data_home
                     .join("nestbox/homes")
                     .join(&self.profile.name);
+                // Resolved on the host like every bind source; it may not exist yet (created first).
+                let src = self.resolve_for_creation(&backing);
                 self.push(Mount::Bind {
-                    src: backing.clone(),
+                    src,
                     dst: home,
                     kind: BindKind::ReadWrite,
                 });

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 pub enum PlanError {
     #[error("profile {0} is an abstraction with no command; give one with --command")]
     NoCommand(String),
+    #[error("--command {0:?} must be a program name or an absolute path")]
+    BadCommand(String),
     #[error("{origin}: cannot bind {}: no such file or directory (write ?{} to make it optional)", path.display(), path.display())]
     MissingSource { origin: Location, path: PathBuf },
     #[error("program {program:?} not found inside the sandbox (searched {searched})")]

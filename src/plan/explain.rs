@@ -29,7 +29,6 @@ fn step(m: &Mount) -> String {
         }
         Mount::Proc { dst } => format!("proc        {}", dst.display()),
         Mount::Devpts { dst } => format!("devpts      {} (new instance)", dst.display()),
-        Mount::Dir { dst, mode } => format!("dir         {} (mode {mode:04o})", dst.display()),
         Mount::Symlink { target, dst } => {
             format!("symlink     {} -> {}", dst.display(), target.display())
         }
@@ -125,7 +124,7 @@ pub fn explain_text(plan: &Plan) -> String {
     let _ = writeln!(w, "\nNot shared: the host's processes, System V IPC, host name, the rest of the home and of /,");
     let _ = writeln!(
         w,
-        "  /tmp and /run (private tmpfs), the session bus{}",
+        "  /tmp and /run (private tmpfs), the session bus (DBUS_SESSION_BUS_ADDRESS=disabled:){}",
         if ns.net { ", the network" } else { "" }
     );
     match &plan.home_backing {
@@ -181,7 +180,6 @@ pub fn describe_step_for_error(m: &Mount) -> String {
         ),
         Mount::Proc { dst } => format!("mount /proc at {} in the sandbox", dst.display()),
         Mount::Devpts { dst } => format!("mount a devpts at {} in the sandbox", dst.display()),
-        Mount::Dir { dst, .. } => format!("create directory {} in the sandbox", dst.display()),
         Mount::Symlink { dst, .. } => format!("create symlink {} in the sandbox", dst.display()),
         Mount::File { dst, .. } => format!("write {} in the sandbox", dst.display()),
         Mount::Protect { dst } => format!("make {} read-only in the sandbox", dst.display()),

@@ -75,10 +75,6 @@ pub enum Mount {
     Devpts {
         dst: PathBuf,
     },
-    Dir {
-        dst: PathBuf,
-        mode: u32,
-    },
     Symlink {
         target: PathBuf,
         dst: PathBuf,
@@ -156,7 +152,6 @@ impl Mount {
             | Mount::Bind { dst, .. }
             | Mount::Proc { dst }
             | Mount::Devpts { dst }
-            | Mount::Dir { dst, .. }
             | Mount::Symlink { dst, .. }
             | Mount::File { dst, .. }
             | Mount::Protect { dst }

@@ -198,7 +198,6 @@ fn minimal_profile_gives_the_exact_plan() {
         sym("/dev/stdin", "/proc/self/fd/0"),
         sym("/dev/stdout", "/proc/self/fd/1"),
         sym("/dev/stderr", "/proc/self/fd/2"),
-        sym("/dev/core", "/proc/kcore"),
         tmpfs("/tmp", 0o1777),
         tmpfs("/run/user/1000", 0o700),
         Mount::Bind {
@@ -486,5 +485,65 @@ fn explain_lists_shares_and_steps() {
         "GREETING=hi",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn persistent_home_behind_a_symlink_is_resolved_on_the_host() {
+    // ~/.local -> /data/ann/local, and the profile's home does not exist yet.
+    let fs = host()
+        .with(
+            "/home/ann/.local",
+            FileKind::Symlink("/data/ann/local".into()),
+        )
+        .with("/data/ann/local/share", FileKind::Dir);
+    let plan = build(&xterm(), &facts(), &fs, None, &[]).unwrap();
+    let home = Mount::Bind {
+        src: "/data/ann/local/share/nestbox/homes/xterm".into(),
+        dst: "/home/ann".into(),
+        kind: BindKind::ReadWrite,
+    };
+    assert!(plan.mounts.contains(&home), "{:?}", plan.mounts);
+    // The host step still names the path as the user knows it.
+    assert_eq!(
+        plan.host_steps,
+        vec![HostStep::CreateDir {
+            path: "/home/ann/.local/share/nestbox/homes/xterm".into()
+        }]
+    );
+}
+
+#[test]
+fn default_host_name_is_made_valid() {
+    let mut p = xterm();
+    p.name = "my_app.beta".into();
+    assert_eq!(
+        build(&p, &facts(), &host(), None, &[]).unwrap().hostname,
+        "my-app-beta"
+    );
+    p.name = "x".repeat(100);
+    assert_eq!(
+        build(&p, &facts(), &host(), None, &[])
+            .unwrap()
+            .hostname
+            .len(),
+        63
+    );
+    p.name = "___".into();
+    assert_eq!(
+        build(&p, &facts(), &host(), None, &[]).unwrap().hostname,
+        "sandbox"
+    );
+}
+
+#[test]
+fn command_override_is_checked_like_a_profile_program() {
+    for bad in ["", "./xterm", "bin/xterm"] {
+        let e = build(&xterm(), &facts(), &host(), Some(bad), &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("--command {bad:?} must be a program name or an absolute path")
+        );
+        assert_eq!(e.exit_code(), 125);
     }
 }
