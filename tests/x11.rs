@@ -66,22 +66,24 @@ fn sandboxed_xterm_shows_its_window() {
         ])
         .spawn()
         .unwrap();
-    let line = wait_for(20, "the xterm window", || {
-        x.tree()
-            .lines()
-            .find(|l| l.contains(&title))
-            .map(str::to_string)
+    wait_for(20, "the xterm window", || {
+        x.tree().contains(&title).then_some(())
     });
-    // "  0x200022 "title": ("xterm" "XTerm")  484x316+0+0  +20+20": size, then the absolute position.
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let size = words[words.len() - 2].split('+').next().unwrap();
-    let geometry = format!("{size}{}", words[words.len() - 1]);
     // The window's area is mostly xterm's white; the rest of Xvfb's root is black. A window in the
-    // tree may not be mapped and drawn yet on a loaded machine: look until it is.
+    // tree may not have its final size, or be mapped and drawn, yet on a loaded machine: look again
+    // (geometry included) until it is.
     let shot = artifact("xterm-host-display.png");
-    let mut mean = 0.0;
+    let mut seen = String::new();
     let drawn = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(200));
+        let tree = x.tree();
+        // "  0x200022 "title": ("xterm" "XTerm")  484x316+0+0  +20+20": size, then the absolute position.
+        let Some(line) = tree.lines().find(|l| l.contains(&title)) else {
+            return false;
+        };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let size = words[words.len() - 2].split('+').next().unwrap();
+        let geometry = format!("{size}{}", words[words.len() - 1]);
         let status = x
             .client("import")
             .args(["-window", "root"])
@@ -95,12 +97,16 @@ fn sandboxed_xterm_shows_its_window() {
             .args(["-crop", &geometry, "-format", "%[fx:mean]", "info:"])
             .output()
             .unwrap();
-        mean = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let mean: f64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0.0);
+        seen = format!("{geometry}: mean {mean}");
         mean > 0.8
     });
     assert!(
         drawn,
-        "window area mean brightness {mean} after 20 s: the window is not drawn"
+        "the window is not drawn after 20 s (last look: {seen})"
     );
     // Still running after a moment: the sandbox did not kill it.
     assert!(app.try_wait().unwrap().is_none());
