@@ -298,6 +298,7 @@ impl Builder<'_> {
             ("stdin", "/proc/self/fd/0"),
             ("stdout", "/proc/self/fd/1"),
             ("stderr", "/proc/self/fd/2"),
+            ("core", "/proc/kcore"),
         ] {
             self.push(Mount::Symlink {
                 target: target.into(),

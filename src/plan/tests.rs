@@ -198,6 +198,7 @@ fn minimal_profile_gives_the_exact_plan() {
         sym("/dev/stdin", "/proc/self/fd/0"),
         sym("/dev/stdout", "/proc/self/fd/1"),
         sym("/dev/stderr", "/proc/self/fd/2"),
+        sym("/dev/core", "/proc/kcore"),
         tmpfs("/tmp", 0o1777),
         tmpfs("/run/user/1000", 0o700),
         Mount::Bind {
