@@ -51,119 +51,133 @@ fn step(m: &Mount) -> String {
 /// The plan as a person reads it: what is shared, what is not, then every step.
 pub fn explain_text(plan: &Plan) -> String {
     let mut out = String::new();
-    let w = &mut out;
-    let ns = &plan.namespaces;
-    let _ = writeln!(w, "Profile {} ({})", plan.profile, plan.source.display());
-    let _ = writeln!(
-        w,
-        "\nNamespaces: new user, mount, PID, IPC, UTS and cgroup namespaces; {}",
-        if ns.net {
-            "new network namespace (loopback only)"
-        } else {
-            "the host's network"
-        }
-    );
+    // Writing to a String cannot fail.
+    let _ = overview(&mut out, plan)
+        .and_then(|()| sharing(&mut out, plan))
+        .and_then(|()| steps(&mut out, plan));
+    out
+}
+
+/// Namespaces, ids, host name and the process.
+fn overview(w: &mut String, plan: &Plan) -> std::fmt::Result {
+    let net = if plan.namespaces.net {
+        "new network namespace (loopback only)"
+    } else {
+        "the host's network"
+    };
     let (u, g) = (plan.uid_map, plan.gid_map);
-    let _ = writeln!(
+    writeln!(w, "Profile {} ({})", plan.profile, plan.source.display())?;
+    writeln!(
+        w,
+        "\nNamespaces: new user, mount, PID, IPC, UTS and cgroup namespaces; {net}"
+    )?;
+    writeln!(
         w,
         "Id maps: uid {} -> {} ({} id), gid {} -> {} ({} id): the same user inside, never root",
         u.inside, u.outside, u.count, g.inside, g.outside, g.count
-    );
-    let _ = writeln!(w, "Host name: {}", plan.hostname);
-    let _ = writeln!(
+    )?;
+    writeln!(w, "Host name: {}", plan.hostname)?;
+    writeln!(
         w,
         "Program: {} (argv: {:?})",
         plan.process.program.display(),
         plan.process.argv
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         w,
         "  run as PID 2 under a PID 1 that reaps and forwards signals; in a new session;"
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         w,
         "  killed with nestbox; no_new_privs; every capability dropped; working directory {}",
         plan.process.cwd.display()
-    );
+    )
+}
 
-    let _ = writeln!(w, "\nShared with the host:");
+/// What the sandbox shares with the host, what it does not, and where its home lives.
+fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
+    writeln!(w, "\nShared with the host:")?;
     for m in &plan.mounts {
-        if let Mount::Bind { src, dst, kind } = m {
-            let standard_device = *kind == BindKind::Device
-                && DEVICES
-                    .iter()
-                    .any(|d| dst.as_path() == Path::new("/dev").join(d));
-            if !standard_device {
-                let from = if src == dst {
-                    String::new()
-                } else {
-                    format!(" (host {})", src.display())
-                };
-                let _ = writeln!(w, "  {:<10}  {}{from}", bind_word(*kind), dst.display());
-            }
+        let Mount::Bind { src, dst, kind } = m else {
+            continue;
+        };
+        let standard_device = *kind == BindKind::Device
+            && DEVICES
+                .iter()
+                .any(|d| dst.as_path() == Path::new("/dev").join(d));
+        if !standard_device {
+            let from = if src == dst {
+                String::new()
+            } else {
+                format!(" (host {})", src.display())
+            };
+            writeln!(w, "  {:<10}  {}{from}", bind_word(*kind), dst.display())?;
         }
     }
-    let _ = writeln!(w, "  devices     /dev/{}", DEVICES.join(", /dev/"));
-    match &plan.display {
-        DisplayPlan::None => {}
-        DisplayPlan::Host {
-            display,
-            socket,
-            inside,
-            xauthority,
-        } => {
-            let _ = writeln!(w, "  display     host display {display} as {inside}: socket {} read-only, cookie in {} (wildcard family, read-only)", socket.display(), xauthority.display());
-        }
+    writeln!(w, "  devices     /dev/{}", DEVICES.join(", /dev/"))?;
+    if let DisplayPlan::Host {
+        display,
+        socket,
+        inside,
+        xauthority,
+    } = &plan.display
+    {
+        writeln!(
+            w,
+            "  display     host display {display} as {inside}: socket {} read-only, cookie in {} (wildcard family, read-only)",
+            socket.display(),
+            xauthority.display()
+        )?;
     }
-    if !ns.net {
-        let _ = writeln!(
+    if !plan.namespaces.net {
+        writeln!(
             w,
             "  network     the host's interfaces, and its abstract Unix sockets"
-        );
+        )?;
     }
-    let _ = writeln!(w, "\nNot shared: the host's processes, System V IPC, host name, the rest of the home and of /,");
-    let _ = writeln!(
+    writeln!(w, "\nNot shared: the host's processes, System V IPC, host name, the rest of the home and of /,")?;
+    writeln!(
         w,
         "  /tmp and /run (private tmpfs), the session bus (DBUS_SESSION_BUS_ADDRESS=disabled:){}",
-        if ns.net { ", the network" } else { "" }
-    );
+        if plan.namespaces.net {
+            ", the network"
+        } else {
+            ""
+        }
+    )?;
     match &plan.home_backing {
-        Some(dir) => {
-            let _ = writeln!(
-                w,
-                "Home: {} is kept in {}",
-                plan.home.display(),
-                dir.display()
-            );
-        }
-        None => {
-            let _ = writeln!(
-                w,
-                "Home: {} is a tmpfs, gone when the sandbox ends",
-                plan.home.display()
-            );
-        }
+        Some(dir) => writeln!(
+            w,
+            "Home: {} is kept in {}",
+            plan.home.display(),
+            dir.display()
+        ),
+        None => writeln!(
+            w,
+            "Home: {} is a tmpfs, gone when the sandbox ends",
+            plan.home.display()
+        ),
     }
+}
 
+/// Host steps, mount steps and the environment, in order.
+fn steps(w: &mut String, plan: &Plan) -> std::fmt::Result {
     if !plan.host_steps.is_empty() {
-        let _ = writeln!(w, "\nOn the host first:");
+        writeln!(w, "\nOn the host first:")?;
         for s in &plan.host_steps {
-            match s {
-                HostStep::CreateDir { path } => {
-                    let _ = writeln!(w, "  create {} (mode 0700) if missing", path.display());
-                }
-            }
+            let HostStep::CreateDir { path } = s;
+            writeln!(w, "  create {} (mode 0700) if missing", path.display())?;
         }
     }
-    let _ = writeln!(w, "\nMount steps, in order:");
+    writeln!(w, "\nMount steps, in order:")?;
     for (i, m) in plan.mounts.iter().enumerate() {
-        let _ = writeln!(w, "  {:>3}  {}", i + 1, step(m));
+        writeln!(w, "  {:>3}  {}", i + 1, step(m))?;
     }
-    let _ = writeln!(w, "\nEnvironment (nothing else of the caller's):");
+    writeln!(w, "\nEnvironment (nothing else of the caller's):")?;
     for (k, v) in &plan.process.env {
-        let _ = writeln!(w, "  {k}={v}");
+        writeln!(w, "  {k}={v}")?;
     }
-    out
+    Ok(())
 }
 
 /// What a mount step does, as the object of "cannot ...", for the child's error line.
