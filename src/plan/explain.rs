@@ -73,8 +73,18 @@ fn overview(w: &mut String, plan: &Plan) -> std::fmt::Result {
     )?;
     writeln!(
         w,
-        "Id maps: uid {} -> {} ({} id), gid {} -> {} ({} id): the same user inside, never root",
-        u.inside, u.outside, u.count, g.inside, g.outside, g.count
+        "Id maps: uid {} -> {} ({} id), gid {} -> {} ({} id): {}",
+        u.inside,
+        u.outside,
+        u.count,
+        g.inside,
+        g.outside,
+        g.count,
+        if u.inside == 0 {
+            "root stays root, without capabilities (nestbox is meant for ordinary users)"
+        } else {
+            "the same user inside, never root"
+        }
     )?;
     writeln!(w, "Host name: {}", plan.hostname)?;
     writeln!(
