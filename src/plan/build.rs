@@ -43,6 +43,7 @@ pub fn build(
         profile,
         facts,
         fs,
+        hostname: hostname(profile),
         mounts: Vec::new(),
         env: BTreeMap::new(),
     };
@@ -61,7 +62,7 @@ pub fn build(
     let cwd = profile
         .cwd
         .as_ref()
-        .map_or_else(|| facts.home.clone(), |p| b.inside(p));
+        .map_or_else(|| facts.home.clone(), |p| b.path(p));
     Ok(Plan {
         profile: profile.name.clone(),
         source: profile.source.clone(),
@@ -84,7 +85,7 @@ pub fn build(
             outside: facts.gid,
             count: 1,
         },
-        hostname: hostname(profile),
+        hostname: b.hostname,
         home: facts.home.clone(),
         home_backing,
         host_steps,
@@ -123,6 +124,7 @@ struct Builder<'a> {
     profile: &'a Profile,
     facts: &'a HostFacts,
     fs: &'a dyn HostFs,
+    hostname: String,
     mounts: Vec<Mount>,
     env: BTreeMap<String, String>,
 }
@@ -178,16 +180,13 @@ impl Builder<'_> {
         }
     }
 
-    /// A host path as written in a profile.
-    fn host(&self, p: &ProfilePath) -> PathBuf {
+    /// A path as written in a profile. The same on both sides: the sandbox's home is at the user's
+    /// home path, so `~` means the same directory name inside and out.
+    fn path(&self, p: &ProfilePath) -> PathBuf {
         match p {
             ProfilePath::Absolute(p) => p.clone(),
             ProfilePath::Home(rel) => self.facts.home.join(rel),
         }
-    }
-    /// A sandbox path as written in a profile; the home is at the same path inside.
-    fn inside(&self, p: &ProfilePath) -> PathBuf {
-        self.host(p)
     }
 
     /// A tmpfs root with the host's /usr, and /bin, /lib... as the host has them.
@@ -202,7 +201,7 @@ impl Builder<'_> {
             match self.fs.lstat(&path) {
                 FileKind::Symlink(target) => self.push(Mount::Symlink { target, dst: path }),
                 FileKind::Dir => {
-                    self.bind(&path.clone(), path, BindKind::ReadOnly);
+                    self.bind(&path, path.clone(), BindKind::ReadOnly);
                 }
                 _ => {}
             }
@@ -231,7 +230,7 @@ impl Builder<'_> {
             format!("{}:x:{}:\n", f.group, f.gid),
             "the user's group alone",
         );
-        let hostname = hostname(self.profile);
+        let hostname = self.hostname.clone();
         self.file(
             "/etc/hostname",
             0o644,
@@ -353,7 +352,6 @@ impl Builder<'_> {
                 Ok(DisplayPlan::Host {
                     display: host.display.to_string(),
                     socket,
-                    inside: host.display.to_string(),
                     xauthority: x11::XAUTHORITY.into(),
                 })
             }
@@ -393,13 +391,13 @@ impl Builder<'_> {
 
     fn profile_binds(&mut self) -> Result<(), PlanError> {
         for bind in &self.profile.binds {
-            let src = self.host(&bind.src);
+            let src = self.path(&bind.src);
             let kind = match bind.access {
                 Access::ReadOnly => BindKind::ReadOnly,
                 Access::ReadWrite => BindKind::ReadWrite,
                 Access::Device => BindKind::Device,
             };
-            let dst = self.inside(&bind.dst);
+            let dst = self.path(&bind.dst);
             if !self.bind(&src, dst, kind) && !bind.optional {
                 return Err(PlanError::MissingSource {
                     origin: bind.origin.clone(),
@@ -413,6 +411,7 @@ impl Builder<'_> {
     /// A clean, declared environment: nothing of the caller's leaks in but what is named.
     fn environment(&mut self) {
         let f = self.facts;
+        let runtime = self.runtime_dir();
         let env = &mut self.env;
         env.insert("HOME".into(), f.home.display().to_string());
         env.insert("USER".into(), f.user.clone());
@@ -429,7 +428,7 @@ impl Builder<'_> {
         if let Some(term) = f.env.get("TERM") {
             env.insert("TERM".into(), term.clone());
         }
-        env.insert("XDG_RUNTIME_DIR".into(), format!("/run/user/{}", f.uid));
+        env.insert("XDG_RUNTIME_DIR".into(), runtime.display().to_string());
         env.insert("DBUS_SESSION_BUS_ADDRESS".into(), "disabled:".into());
         for name in &self.profile.pass_env {
             if let Some(v) = f.env.get(name) {

@@ -128,13 +128,12 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
     if let DisplayPlan::Host {
         display,
         socket,
-        inside,
         xauthority,
     } = &plan.display
     {
         writeln!(
             w,
-            "  display     host display {display} as {inside}: socket {} read-only, cookie in {} (wildcard family, read-only)",
+            "  display     host display {display}: socket {} read-only, cookie in {} (wildcard family, read-only)",
             socket.display(),
             xauthority.display()
         )?;

@@ -121,7 +121,6 @@ pub enum DisplayPlan {
     Host {
         display: String,
         socket: PathBuf,
-        inside: String,
         xauthority: PathBuf,
     },
 }
