@@ -127,18 +127,7 @@ impl LaunchError {
 
 /// Run the plan; returns the app's exit status (128+N when a signal N ended it).
 pub fn launch(plan: &Plan) -> Result<i32, LaunchError> {
-    for step in &plan.host_steps {
-        match step {
-            HostStep::CreateDir { path } => std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(path)
-                .map_err(|source| LaunchError::HostDir {
-                    path: path.clone(),
-                    source,
-                })?,
-        }
-    }
+    make_host_dirs(plan)?;
     let frozen = frozen::Frozen::new(plan)?;
     let os = |what| move |errno| LaunchError::Os { what, errno };
     let (err_r, err_w) =
@@ -157,21 +146,7 @@ pub fn launch(plan: &Plan) -> Result<i32, LaunchError> {
         return Err(os("cannot block signals")(Errno::last()));
     }
 
-    let ns = &plan.namespaces;
-    let mut flags = libc::SIGCHLD;
-    for (on, flag) in [
-        (ns.user, libc::CLONE_NEWUSER),
-        (ns.mount, libc::CLONE_NEWNS),
-        (ns.pid, libc::CLONE_NEWPID),
-        (ns.ipc, libc::CLONE_NEWIPC),
-        (ns.uts, libc::CLONE_NEWUTS),
-        (ns.cgroup, libc::CLONE_NEWCGROUP),
-        (ns.net, libc::CLONE_NEWNET),
-    ] {
-        if on {
-            flags |= flag;
-        }
-    }
+    let flags = clone_flags(&plan.namespaces);
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of a single-threaded process. The child
     // runs only child::main, which never returns.
     let pid = unsafe {
@@ -211,6 +186,38 @@ pub fn launch(plan: &Plan) -> Result<i32, LaunchError> {
         Some(f) => Err(child_error(plan, f)),
         None => Ok(status),
     }
+}
+
+/// The host directories the plan needs (the persistent home), made 0700 if missing.
+fn make_host_dirs(plan: &Plan) -> Result<(), LaunchError> {
+    for step in &plan.host_steps {
+        let HostStep::CreateDir { path } = step;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(|source| LaunchError::HostDir {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// clone(2) flags for the plan's namespaces; SIGCHLD tells nestbox when PID 1 ends.
+fn clone_flags(ns: &crate::plan::Namespaces) -> libc::c_int {
+    [
+        (ns.user, libc::CLONE_NEWUSER),
+        (ns.mount, libc::CLONE_NEWNS),
+        (ns.pid, libc::CLONE_NEWPID),
+        (ns.ipc, libc::CLONE_NEWIPC),
+        (ns.uts, libc::CLONE_NEWUTS),
+        (ns.cgroup, libc::CLONE_NEWCGROUP),
+        (ns.net, libc::CLONE_NEWNET),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .fold(libc::SIGCHLD, |flags, (_, flag)| flags | flag)
 }
 
 fn read_failure(fd: &OwnedFd) -> Option<Failure> {
