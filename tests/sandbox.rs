@@ -1,6 +1,7 @@
 //! The sandbox core, for real: each test launches the `nestbox` binary as an unprivileged user and
 //! checks what the app sees and what the host keeps.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -16,14 +17,6 @@ command = ["/bin/sh", "-c"]
 [sandbox]
 hostname = "testbox"
 "#;
-
-macro_rules! unprivileged {
-    ($name:expr) => {
-        if rerun_as_test_user($name) {
-            return;
-        }
-    };
-}
 
 /// Run `script` with sh inside the `t` profile (SHELL_PROFILE unless the test wrote another).
 fn sh(env: &TestEnv, script: &str) -> std::process::Output {

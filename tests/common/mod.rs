@@ -13,6 +13,15 @@ use std::time::{Duration, Instant};
 
 pub const NESTBOX: &str = env!("CARGO_BIN_EXE_nestbox");
 
+/// First line of every test: as root, run this test again as the test user and stop here.
+macro_rules! unprivileged {
+    ($name:expr) => {
+        if rerun_as_test_user($name) {
+            return;
+        }
+    };
+}
+
 /// Call first in every test: `if common::rerun_as_test_user("name") { return; }`.
 /// As root, runs this one test again as the test user and asserts it passed there.
 pub fn rerun_as_test_user(test: &str) -> bool {
@@ -292,4 +301,25 @@ fn artifact_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Regular files below `root` (not following symlinks) whose bytes contain `needle`.
+pub fn files_holding(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = fs::read_dir(root) else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let Ok(t) = e.file_type() else { continue };
+        if t.is_dir() {
+            found.extend(files_holding(&e.path(), needle));
+        } else if t.is_file() {
+            if let Ok(bytes) = fs::read(e.path()) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    found.push(e.path());
+                }
+            }
+        }
+    }
+    found
 }
