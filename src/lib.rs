@@ -2,9 +2,11 @@
 //!
 //! A launch is facts, plan, apply:
 //! - [`profile`] reads TOML profiles, follows `extends`, validates (touches only profile files);
-//! - [`host`] finds the facts of this machine and user (ids, XDG dirs, DISPLAY, Xauthority);
+//! - [`host`] finds the facts of this machine and user (ids, XDG dirs, DISPLAY, Xauthority,
+//!   the monitor's size, Landlock's abilities);
 //! - [`plan`] is a pure function of the two: namespaces, ordered mount steps, environment, program;
 //! - [`sandbox`] applies a plan: clone, mounts, pivot_root, PID 1, exec. It knows nothing of TOML.
+//! - [`xephyr`] runs the nested X server a plan may ask for, around the sandbox's life.
 //!
 //! [`cli`] is the `nestbox` command over these.
 
@@ -13,3 +15,4 @@ pub mod host;
 pub mod plan;
 pub mod profile;
 pub mod sandbox;
+pub mod xephyr;

@@ -4,7 +4,7 @@
 use super::fail;
 use crate::host::{HostFacts, RealFs};
 use crate::plan::Plan;
-use crate::profile::{SearchPath, X11};
+use crate::profile::{NestedSize, Network, SearchPath, X11};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -15,6 +15,9 @@ pub struct Target {
     /// Use the profile in this file instead of one found by name; then every positional is an argument
     #[arg(long, value_name = "PATH")]
     profile_file: Option<PathBuf>,
+    /// Override the profile's X11 mode: host (share the host display), nested (a Xephyr window of its own) or none
+    #[arg(long, value_name = "MODE")]
+    x11: Option<X11>,
     /// The profile, then arguments appended to its command
     #[arg(
         value_name = "PROFILE [ARGS]",
@@ -35,10 +38,22 @@ impl Target {
             (None, Some((name, args))) => (search.load(name), args),
             (None, None) => return Err(fail("name a profile, or give --profile-file", 125)),
         };
-        let profile = profile.map_err(|e| fail(e, 125))?;
+        let mut profile = profile.map_err(|e| fail(e, 125))?;
+        if let Some(mode) = self.x11 {
+            profile.x11 = mode;
+        }
         tracing::debug!(?profile, "profile resolved");
-        if profile.x11 == X11::Host {
-            facts.read_xauthority();
+        match profile.x11 {
+            X11::Host => facts.read_xauthority(),
+            X11::Nested => {
+                if profile.nested.size == NestedSize::Fit {
+                    facts.read_monitor();
+                }
+                if profile.network == Network::Shared {
+                    facts.read_abstract_displays();
+                }
+            }
+            X11::None => {}
         }
         let plan = crate::plan::build(&profile, &facts, &RealFs, self.command.as_deref(), args)
             .map_err(|e| fail(&e, e.exit_code()))?;

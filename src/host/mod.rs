@@ -4,7 +4,9 @@
 
 mod display;
 mod fs;
+pub mod landlock;
 mod xauth;
+mod xserver;
 
 pub use display::{parse_display, Display, DisplayError};
 pub use fs::{FakeFs, FileKind, HostFs, RealFs};
@@ -12,6 +14,7 @@ pub use xauth::{
     find_cookie, parse_xauthority, wildcard_copy, write_xauthority, XauthEntry, XauthError,
     FAMILY_LOCAL, FAMILY_WILD, MIT_MAGIC_COOKIE,
 };
+pub use xserver::abstract_displays;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -48,6 +51,14 @@ pub struct HostFacts {
     pub env: BTreeMap<String, String>,
     /// Read only for profiles that share the host display.
     pub xauthority: Option<XauthorityFile>,
+    /// Whether Landlock can scope abstract Unix sockets and signals (ABI 6 and later).
+    pub landlock_scopes: bool,
+    /// The host monitor's size, or why it could not be asked; read only for a nested display that
+    /// fits the screen.
+    pub monitor: Option<Result<(u16, u16), String>>,
+    /// Display numbers with an abstract socket in the host's network namespace; read only for a
+    /// nested display that shares the network.
+    pub abstract_displays: Vec<u32>,
 }
 
 /// A home the sandbox can mount its own over: absolute, normal, and not the root itself.
@@ -104,7 +115,26 @@ impl HostFacts {
             hostname,
             env,
             xauthority: None,
+            landlock_scopes: landlock::can_scope(),
+            monitor: None,
+            abstract_displays: Vec::new(),
         })
+    }
+
+    /// Ask the host's X server (`$DISPLAY`) for its monitor's size.
+    pub fn read_monitor(&mut self) {
+        let result = match self.env.get("DISPLAY").filter(|d| !d.is_empty()) {
+            Some(d) => xserver::monitor_size(d)
+                .map_err(|e| format!("cannot ask display {d} for its size: {e}")),
+            None => Err("DISPLAY is not set".into()),
+        };
+        self.monitor = Some(result);
+    }
+
+    /// Read the abstract X sockets of the host's network namespace.
+    pub fn read_abstract_displays(&mut self) {
+        let text = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
+        self.abstract_displays = xserver::abstract_displays(&text);
     }
 
     /// Read `$XAUTHORITY` (or `~/.Xauthority`) into the facts.

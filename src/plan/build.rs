@@ -1,11 +1,11 @@
 //! `build`: profile + host facts + host files -> plan. Pure: no file is read except through `HostFs`.
 
 use super::{
-    program, x11, BindKind, DisplayPlan, FileContents, HostStep, IdMap, Mount, Namespaces, Plan,
-    PlanError, Process,
+    program, x11, AbstractSockets, BindKind, Command, Confinement, DisplayPlan, FileContents,
+    HostStep, IdMap, Mount, Namespaces, Plan, PlanError, Process,
 };
 use crate::host::{FileKind, HostFacts, HostFs};
-use crate::profile::{Access, Home, Network, Profile, ProfilePath};
+use crate::profile::{Access, Home, Network, Profile, ProfilePath, X11};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -51,7 +51,9 @@ pub fn build(
     b.etc();
     b.proc_and_dev();
     b.tmp_and_run();
-    let display = b.display()?;
+    let confinement = confinement(profile, facts)?;
+    let mut display = b.display()?;
+    let wayland = b.wayland()?;
     let (home_backing, host_steps) = b.home();
     b.profile_binds()?;
     b.mounts.push(Mount::ReadOnly { dst: "/".into() });
@@ -59,6 +61,14 @@ pub fn build(
     let env = std::mem::take(&mut b.env);
     let path_var = env.get("PATH").map_or(DEFAULT_PATH, String::as_str);
     let program_path = program::resolve(&b.mounts, fs, &argv[0], path_var)?;
+    if let DisplayPlan::Nested { window_manager, .. } = &mut display {
+        if let Some(wm) = &profile.nested.window_manager {
+            *window_manager = Some(Command {
+                program: program::resolve(&b.mounts, fs, &wm[0], path_var)?,
+                argv: wm.clone(),
+            });
+        }
+    }
     let cwd = profile
         .cwd
         .as_ref()
@@ -91,12 +101,49 @@ pub fn build(
         host_steps,
         mounts: b.mounts,
         display,
+        wayland,
+        confinement,
         process: Process {
             program: program_path,
             argv,
             cwd,
             env,
         },
+    })
+}
+
+/// Which Landlock scopes apply, and whether the host's abstract sockets are out of reach. Every
+/// sandbox but one on the host display gets the scopes; where the kernel lacks them and the network
+/// is shared, nestbox refuses unless the profile accepts the risk.
+fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, PlanError> {
+    let private_net = profile.network == Network::None;
+    if profile.x11 == X11::Host {
+        return Ok(Confinement {
+            landlock_scopes: false,
+            abstract_sockets: if private_net {
+                AbstractSockets::PrivateNetwork
+            } else {
+                AbstractSockets::SharedWithHostDisplay
+            },
+        });
+    }
+    let abstract_sockets = match (private_net, facts.landlock_scopes) {
+        (true, _) => AbstractSockets::PrivateNetwork,
+        (false, true) => AbstractSockets::Scoped,
+        (false, false) if profile.allow_host_abstract_sockets => AbstractSockets::AcceptedByProfile,
+        (false, false) => {
+            return Err(PlanError::AbstractSocketsOpen {
+                mode: if profile.x11 == X11::Nested {
+                    "its nested display"
+                } else {
+                    "x11 = \"none\""
+                },
+            })
+        }
+    };
+    Ok(Confinement {
+        landlock_scopes: facts.landlock_scopes,
+        abstract_sockets,
     })
 }
 
@@ -147,9 +194,9 @@ impl Builder<'_> {
     fn ro(&mut self, path: &str) {
         self.bind(Path::new(path), path.into(), BindKind::ReadOnly);
     }
-    fn file(&mut self, dst: &str, mode: u32, text: String, describe: &str) {
+    fn file(&mut self, dst: &str, mode: u32, bytes: impl Into<Vec<u8>>, describe: &str) {
         let contents = FileContents {
-            bytes: text.into_bytes(),
+            bytes: bytes.into(),
             describe: describe.to_string(),
         };
         self.push(Mount::File {
@@ -326,36 +373,92 @@ impl Builder<'_> {
 
     fn display(&mut self) -> Result<DisplayPlan, PlanError> {
         match self.profile.x11 {
-            crate::profile::X11::None => Ok(DisplayPlan::None),
-            crate::profile::X11::Host => {
+            X11::None => Ok(DisplayPlan::None),
+            X11::Host => {
                 let host = x11::host_display(self.facts, self.fs)?;
-                self.push(Mount::Tmpfs {
-                    dst: "/tmp/.X11-unix".into(),
-                    mode: 0o755,
-                });
                 let socket = host.display.socket();
-                self.bind(&socket, socket.clone(), BindKind::ReadOnly);
-                self.push(Mount::ReadOnly {
-                    dst: "/tmp/.X11-unix".into(),
+                self.x11_socket_dir(Mount::Bind {
+                    src: socket.clone(),
+                    dst: socket.clone(),
+                    kind: BindKind::ReadOnly,
                 });
-                let contents = FileContents {
-                    bytes: host.xauthority,
-                    describe: host.describe,
-                };
-                self.push(Mount::File {
-                    dst: x11::XAUTHORITY.into(),
-                    mode: 0o600,
-                    contents,
-                });
-                self.env.insert("DISPLAY".into(), host.display.to_string());
-                self.env.insert("XAUTHORITY".into(), x11::XAUTHORITY.into());
+                self.file(x11::XAUTHORITY, 0o600, host.xauthority, &host.describe);
+                self.x11_env(&host.display.to_string());
                 Ok(DisplayPlan::Host {
                     display: host.display.to_string(),
                     socket,
                     xauthority: x11::XAUTHORITY.into(),
                 })
             }
+            X11::Nested => {
+                let server = x11::nested_server(self.profile, self.facts, self.fs)?;
+                let shared = self.profile.network == Network::Shared;
+                let number = x11::inside_number(shared, &self.facts.abstract_displays);
+                self.x11_socket_dir(Mount::NestedSocket {
+                    dst: format!("/tmp/.X11-unix/X{number}").into(),
+                });
+                self.push(Mount::NestedXauthority {
+                    dst: x11::XAUTHORITY.into(),
+                });
+                let inside = format!(":{number}");
+                self.x11_env(&inside);
+                Ok(DisplayPlan::Nested {
+                    server,
+                    inside,
+                    xauthority: x11::XAUTHORITY.into(),
+                    window_manager: None,
+                })
+            }
         }
+    }
+
+    /// A read-only /tmp/.X11-unix holding one socket.
+    fn x11_socket_dir(&mut self, socket: Mount) {
+        self.push(Mount::Tmpfs {
+            dst: "/tmp/.X11-unix".into(),
+            mode: 0o755,
+        });
+        self.push(socket);
+        self.push(Mount::ReadOnly {
+            dst: "/tmp/.X11-unix".into(),
+        });
+    }
+
+    fn x11_env(&mut self, display: &str) {
+        self.env.insert("DISPLAY".into(), display.into());
+        self.env.insert("XAUTHORITY".into(), x11::XAUTHORITY.into());
+    }
+
+    /// The compositor's socket, bound read-only into the runtime directory as `wayland-0`.
+    fn wayland(&mut self) -> Result<Option<PathBuf>, PlanError> {
+        if !self.profile.wayland {
+            return Ok(None);
+        }
+        let env = &self.facts.env;
+        let name = env
+            .get("WAYLAND_DISPLAY")
+            .filter(|n| !n.is_empty())
+            .map_or("wayland-0", String::as_str);
+        let socket = if name.starts_with('/') {
+            PathBuf::from(name)
+        } else {
+            let runtime = env
+                .get("XDG_RUNTIME_DIR")
+                .filter(|d| d.starts_with('/'))
+                .ok_or_else(|| PlanError::NoWayland("XDG_RUNTIME_DIR is not set".into()))?;
+            Path::new(runtime).join(name)
+        };
+        if self.fs.stat(&socket) != FileKind::Socket {
+            return Err(PlanError::NoWayland(format!(
+                "there is no compositor socket at {} (is a Wayland session running, and WAYLAND_DISPLAY right?)",
+                socket.display()
+            )));
+        }
+        let dst = self.runtime_dir().join("wayland-0");
+        self.bind(&socket, dst, BindKind::ReadOnly);
+        self.env
+            .insert("WAYLAND_DISPLAY".into(), "wayland-0".into());
+        Ok(Some(socket))
     }
 
     fn home(&mut self) -> (Option<PathBuf>, Vec<HostStep>) {

@@ -17,8 +17,16 @@ pub enum PlanError {
     ProgramNotFound { program: String, searched: String },
     #[error("program {} inside the sandbox is not an executable file", path.display())]
     NotExecutable { path: PathBuf },
-    #[error("this profile shares the host display, but DISPLAY is not set")]
+    #[error("this profile puts its windows on the host display, but DISPLAY is not set")]
     NoDisplay,
+    #[error("x11 = \"nested\" needs Xephyr, which is not installed (apt install xserver-xephyr)")]
+    NoXephyr,
+    #[error("{0} (give [nested] size = \"WIDTHxHEIGHT\" to skip asking)")]
+    MonitorSize(String),
+    #[error("wayland = true, but {0}")]
+    NoWayland(String),
+    #[error("this kernel cannot keep the sandbox from the host's abstract Unix sockets (Landlock ABI 6, Linux 6.12, is needed), and the profile shares the network: an app inside could connect to the host's X server at @/tmp/.X11-unix/X* and around {mode}; set network = \"none\", or allow_host_abstract_sockets = true in [sandbox] to accept the risk")]
+    AbstractSocketsOpen { mode: &'static str },
     #[error(transparent)]
     Display(#[from] DisplayError),
     #[error("display {display} has no socket at {}", socket.display())]

@@ -1,7 +1,7 @@
 //! `nestbox explain`: the plan in words. The JSON form is the plan's own serialization.
 
 use super::build::DEVICES;
-use super::{BindKind, DisplayPlan, HostStep, Mount, Plan};
+use super::{AbstractSockets, BindKind, DisplayPlan, HostStep, Mount, Plan};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -45,6 +45,14 @@ fn step(m: &Mount) -> String {
         }
         Mount::Protect { dst } => format!("protect     {} (read-only over itself)", dst.display()),
         Mount::ReadOnly { dst } => format!("read-only   {}", dst.display()),
+        Mount::NestedSocket { dst } => format!(
+            "bind        {} <- the nested X server's socket, once started (read-only)",
+            dst.display()
+        ),
+        Mount::NestedXauthority { dst } => format!(
+            "file        {} (mode 0600): the nested server's cookie, made at launch, wildcard family",
+            dst.display()
+        ),
     }
 }
 
@@ -54,6 +62,7 @@ pub fn explain_text(plan: &Plan) -> String {
     // Writing to a String cannot fail.
     let _ = overview(&mut out, plan)
         .and_then(|()| sharing(&mut out, plan))
+        .and_then(|()| nested(&mut out, plan))
         .and_then(|()| steps(&mut out, plan));
     out
 }
@@ -125,25 +134,39 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
         }
     }
     writeln!(w, "  devices     /dev/{}", DEVICES.join(", /dev/"))?;
-    if let DisplayPlan::Host {
-        display,
-        socket,
-        xauthority,
-    } = &plan.display
-    {
+    display(w, plan)?;
+    if let Some(socket) = &plan.wayland {
         writeln!(
             w,
-            "  display     host display {display}: socket {} read-only, cookie in {} (wildcard family, read-only)",
-            socket.display(),
-            xauthority.display()
+            "  wayland     the compositor's socket {} (read-only), as WAYLAND_DISPLAY=wayland-0",
+            socket.display()
         )?;
     }
     if !plan.namespaces.net {
-        writeln!(
-            w,
-            "  network     the host's interfaces, and its abstract Unix sockets"
-        )?;
+        writeln!(w, "  network     the host's interfaces")?;
     }
+    let abstract_sockets = match plan.confinement.abstract_sockets {
+        AbstractSockets::PrivateNetwork => {
+            "out of reach: the sandbox has a network namespace of its own"
+        }
+        AbstractSockets::Scoped => "out of reach: Landlock's abstract-Unix-socket scope",
+        AbstractSockets::SharedWithHostDisplay => {
+            "REACHABLE (x11 = \"host\" shares the host's display anyway)"
+        }
+        AbstractSockets::AcceptedByProfile => {
+            "REACHABLE, the host display's among them: this kernel cannot scope them and the profile accepts it"
+        }
+    };
+    writeln!(w, "Host abstract Unix sockets: {abstract_sockets}")?;
+    writeln!(
+        w,
+        "Signals to processes outside: {}",
+        if plan.confinement.landlock_scopes {
+            "refused by Landlock's signal scope (and none are visible: new PID namespace)"
+        } else {
+            "none are visible (new PID namespace)"
+        }
+    )?;
     writeln!(w, "\nNot shared: the host's processes, System V IPC, host name, the rest of the home and of /,")?;
     writeln!(
         w,
@@ -165,6 +188,73 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
             w,
             "Home: {} is a tmpfs, gone when the sandbox ends",
             plan.home.display()
+        ),
+    }
+}
+
+/// How the app reaches a display, if at all.
+fn display(w: &mut String, plan: &Plan) -> std::fmt::Result {
+    match &plan.display {
+        DisplayPlan::None => writeln!(w, "  display     none (no X socket, no DISPLAY)"),
+        DisplayPlan::Host {
+            display,
+            socket,
+            xauthority,
+        } => writeln!(
+            w,
+            "  display     host display {display}: socket {} read-only, cookie in {} (wildcard family, read-only)",
+            socket.display(),
+            xauthority.display()
+        ),
+        DisplayPlan::Nested { inside, .. } => writeln!(
+            w,
+            "  display     none of the host's: a nested X server, seen inside as {inside}, with a cookie of its own"
+        ),
+    }
+}
+
+/// The nested X server: what starts it, and how it lives and dies with the sandbox.
+fn nested(w: &mut String, plan: &Plan) -> std::fmt::Result {
+    let DisplayPlan::Nested {
+        server,
+        window_manager,
+        ..
+    } = &plan.display
+    else {
+        return Ok(());
+    };
+    writeln!(
+        w,
+        "\nNested display: {} in a {}x{} window titled {:?} on host display {}",
+        server.command.program.display(),
+        server.width,
+        server.height,
+        server.title,
+        server.host_display
+    )?;
+    writeln!(
+        w,
+        "  started before the sandbox: {}",
+        server.command.argv.join(" ")
+    )?;
+    writeln!(
+        w,
+        "  with -displayfd, and -auth naming a fresh cookie held in memory (never on disk)"
+    )?;
+    writeln!(
+        w,
+        "  no clipboard shared; closing its window ends the sandbox; the sandbox ending stops it"
+    )?;
+    match window_manager {
+        Some(wm) => writeln!(
+            w,
+            "  window manager inside, started before the app: {} (argv: {:?})",
+            wm.program.display(),
+            wm.argv
+        ),
+        None => writeln!(
+            w,
+            "  no window manager (name one in [nested] window_manager)"
         ),
     }
 }
@@ -207,5 +297,10 @@ pub fn describe_step_for_error(m: &Mount) -> String {
         Mount::File { dst, .. } => format!("write {} in the sandbox", dst.display()),
         Mount::Protect { dst } => format!("make {} read-only in the sandbox", dst.display()),
         Mount::ReadOnly { dst } => format!("make {} read-only in the sandbox", dst.display()),
+        Mount::NestedSocket { dst } => format!(
+            "bind the nested X server's socket into the sandbox at {}",
+            dst.display()
+        ),
+        Mount::NestedXauthority { dst } => format!("write {} in the sandbox", dst.display()),
     }
 }

@@ -92,6 +92,14 @@ pub enum Mount {
     ReadOnly {
         dst: PathBuf,
     },
+    /// The socket of the nested X server, which is started at launch: a read-only bind.
+    NestedSocket {
+        dst: PathBuf,
+    },
+    /// An Xauthority (mode 0600) with the nested server's cookie, made fresh at launch.
+    NestedXauthority {
+        dst: PathBuf,
+    },
 }
 
 /// A change on the host made before the launch.
@@ -113,7 +121,26 @@ pub struct Process {
     pub env: BTreeMap<String, String>,
 }
 
-/// How the display is reached, for `explain`.
+/// A program and its arguments, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Command {
+    pub program: PathBuf,
+    pub argv: Vec<String>,
+}
+
+/// The X server nestbox starts for a nested display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NestedServer {
+    /// Xephyr and its arguments; the launch adds `-displayfd` and `-auth`.
+    pub command: Command,
+    /// The host display its window goes on.
+    pub host_display: String,
+    pub width: u16,
+    pub height: u16,
+    pub title: String,
+}
+
+/// How the display is reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub enum DisplayPlan {
@@ -123,6 +150,37 @@ pub enum DisplayPlan {
         socket: PathBuf,
         xauthority: PathBuf,
     },
+    Nested {
+        server: NestedServer,
+        /// The display as the sandbox names it: a number with no abstract socket on the host.
+        inside: String,
+        xauthority: PathBuf,
+        /// Started inside, on the nested display, before the app.
+        window_manager: Option<Command>,
+    },
+}
+
+/// Whether a process inside can connect to the host's abstract Unix sockets (an X server's
+/// @/tmp/.X11-unix/XN among them), and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbstractSockets {
+    /// A new network namespace has its own abstract namespace.
+    PrivateNetwork,
+    /// Landlock's abstract-Unix-socket scope refuses them.
+    Scoped,
+    /// Reachable: x11 = "host" shares the whole display anyway.
+    SharedWithHostDisplay,
+    /// Reachable: the kernel cannot scope them and the profile accepts that.
+    AcceptedByProfile,
+}
+
+/// The kernel-enforced limits on the app beyond namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Confinement {
+    /// Apply Landlock's abstract-Unix-socket and signal scopes to the app.
+    pub landlock_scopes: bool,
+    pub abstract_sockets: AbstractSockets,
 }
 
 /// Everything a launch does, in order.
@@ -140,6 +198,9 @@ pub struct Plan {
     pub host_steps: Vec<HostStep>,
     pub mounts: Vec<Mount>,
     pub display: DisplayPlan,
+    /// The host's Wayland socket, when shared.
+    pub wayland: Option<PathBuf>,
+    pub confinement: Confinement,
     pub process: Process,
 }
 
@@ -154,7 +215,60 @@ impl Mount {
             | Mount::Symlink { dst, .. }
             | Mount::File { dst, .. }
             | Mount::Protect { dst }
-            | Mount::ReadOnly { dst } => dst,
+            | Mount::ReadOnly { dst }
+            | Mount::NestedSocket { dst }
+            | Mount::NestedXauthority { dst } => dst,
+        }
+    }
+}
+
+impl Plan {
+    /// The window manager to start before the app, if any.
+    pub fn window_manager(&self) -> Option<&Command> {
+        match &self.display {
+            DisplayPlan::Nested { window_manager, .. } => window_manager.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Fill in what only the launch knows of a nested display: the socket of the server it
+    /// started and its cookie. The placeholders become an ordinary read-only bind and a file with
+    /// the cookie under the wildcard family, for the display number the sandbox uses.
+    pub fn attach_nested(&mut self, socket: &std::path::Path, cookie: &[u8]) {
+        let DisplayPlan::Nested { inside, .. } = &self.display else {
+            return;
+        };
+        let number = inside.trim_start_matches(':').to_string();
+        let entry = crate::host::XauthEntry {
+            family: crate::host::FAMILY_WILD,
+            address: Vec::new(),
+            number: number.into_bytes(),
+            name: crate::host::MIT_MAGIC_COOKIE.to_vec(),
+            data: cookie.to_vec(),
+        };
+        for m in &mut self.mounts {
+            match m {
+                Mount::NestedSocket { dst } => {
+                    *m = Mount::Bind {
+                        src: socket.to_path_buf(),
+                        dst: dst.clone(),
+                        kind: BindKind::ReadOnly,
+                    }
+                }
+                Mount::NestedXauthority { dst } => {
+                    *m = Mount::File {
+                        dst: dst.clone(),
+                        mode: 0o600,
+                        contents: FileContents {
+                            bytes: crate::host::write_xauthority(std::slice::from_ref(&entry)),
+                            describe: format!(
+                                "the nested display's cookie for {inside}, wildcard family"
+                            ),
+                        },
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }

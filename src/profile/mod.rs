@@ -9,6 +9,7 @@ mod validate;
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
 pub use schema::{Home, Network, X11};
+pub use validate::{parse_size, NESTED_SIZE_RANGE};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -63,6 +64,27 @@ fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(
     s.collect_str(v)
 }
 
+/// The size of a nested display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NestedSize {
+    /// Nine tenths of the host's (primary) monitor each way.
+    #[default]
+    Fit,
+    Fixed {
+        width: u16,
+        height: u16,
+    },
+}
+
+/// `[nested]`, merged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Nested {
+    pub size: NestedSize,
+    /// Program and arguments of a window manager started inside before the app.
+    pub window_manager: Option<Vec<String>>,
+}
+
 /// A profile with everything it extends merged in, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Profile {
@@ -79,6 +101,12 @@ pub struct Profile {
     pub hostname: Option<String>,
     pub network: Network,
     pub x11: X11,
+    /// The size and window manager of a nested display.
+    pub nested: Nested,
+    /// The host's Wayland socket bound in, WAYLAND_DISPLAY set.
+    pub wayland: bool,
+    /// Start even where Landlock cannot keep the host's abstract Unix sockets out of reach.
+    pub allow_host_abstract_sockets: bool,
     pub home: Home,
     pub sys: bool,
     pub opt: bool,
@@ -100,6 +128,9 @@ impl Profile {
             hostname: None,
             network: Network::None,
             x11: X11::None,
+            nested: Nested::default(),
+            wayland: false,
+            allow_host_abstract_sockets: false,
             home: Home::Persistent,
             sys: false,
             opt: false,

@@ -17,6 +17,8 @@ pub struct RawProfile {
     #[serde(default)]
     pub sandbox: RawSandbox,
     #[serde(default)]
+    pub nested: RawNested,
+    #[serde(default)]
     pub filesystem: RawFilesystem,
     #[serde(default)]
     pub env: BTreeMap<String, Spanned<String>>,
@@ -37,9 +39,21 @@ pub struct RawSandbox {
     pub hostname: Option<Spanned<String>>,
     pub network: Option<Network>,
     pub x11: Option<X11>,
+    pub wayland: Option<bool>,
+    pub allow_host_abstract_sockets: Option<bool>,
     pub home: Option<Home>,
     pub sys: Option<bool>,
     pub opt: Option<bool>,
+}
+
+/// `[nested]`: the Xephyr display of `x11 = "nested"`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNested {
+    /// `"WIDTHxHEIGHT"` or `"fit"`.
+    pub size: Option<Spanned<String>>,
+    /// A window manager run inside, on the nested display, before the app.
+    pub window_manager: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,8 +83,22 @@ pub enum Network {
 pub enum X11 {
     /// The host's $DISPLAY: its socket bound read-only and a wildcard cookie.
     Host,
+    /// A Xephyr window on the host display, with a server and cookie of the sandbox's own.
+    Nested,
     /// No X socket and no DISPLAY.
     None,
+}
+
+impl std::str::FromStr for X11 {
+    type Err = String;
+    fn from_str(s: &str) -> Result<X11, String> {
+        match s {
+            "host" => Ok(X11::Host),
+            "nested" => Ok(X11::Nested),
+            "none" => Ok(X11::None),
+            _ => Err(format!("{s:?} is not an X11 mode (host, nested or none)")),
+        }
+    }
 }
 
 /// What backs the sandbox's home directory.

@@ -2,7 +2,7 @@
 //! Each error points at the value's line and column.
 
 use super::schema::RawProfile;
-use super::{Access, BindSpec, Location, Profile, ProfileError, ProfilePath};
+use super::{Access, BindSpec, Location, NestedSize, Profile, ProfileError, ProfilePath};
 use std::path::{Component, Path, PathBuf};
 use toml::Spanned;
 
@@ -14,6 +14,7 @@ const MANAGED_ENV: &[&str] = &[
     "XDG_RUNTIME_DIR",
     "DISPLAY",
     "XAUTHORITY",
+    "WAYLAND_DISPLAY",
 ];
 
 pub(super) struct FileText<'a> {
@@ -112,21 +113,7 @@ pub(super) fn apply(
         into.description = Some(d);
     }
     if let Some(cmd) = &raw.run.command {
-        let argv = cmd.get_ref();
-        if argv.is_empty() || argv[0].is_empty() {
-            return Err(file.fail(cmd, "command must name a program"));
-        }
-        if argv.iter().any(|a| a.contains('\0')) {
-            return Err(file.fail(cmd, "command cannot contain a NUL byte"));
-        }
-        let program = &argv[0];
-        if program.contains('/') && !program.starts_with('/') {
-            return Err(file.fail(
-                cmd,
-                format!("program {program:?} must be a name or an absolute path"),
-            ));
-        }
-        into.command = Some(argv.clone());
+        into.command = Some(command(file, cmd, "command")?);
     }
     if let Some(cwd) = &raw.run.cwd {
         into.cwd = Some(parse_path(cwd.get_ref()).map_err(|m| file.fail(cwd, m))?);
@@ -155,6 +142,16 @@ pub(super) fn apply(
     let s = &raw.sandbox;
     into.network = s.network.unwrap_or(into.network);
     into.x11 = s.x11.unwrap_or(into.x11);
+    into.wayland = s.wayland.unwrap_or(into.wayland);
+    into.allow_host_abstract_sockets = s
+        .allow_host_abstract_sockets
+        .unwrap_or(into.allow_host_abstract_sockets);
+    if let Some(size) = &raw.nested.size {
+        into.nested.size = parse_size(size.get_ref()).map_err(|m| file.fail(size, m))?;
+    }
+    if let Some(wm) = &raw.nested.window_manager {
+        into.nested.window_manager = Some(command(file, wm, "window_manager")?);
+    }
     into.home = s.home.unwrap_or(into.home);
     into.sys = s.sys.unwrap_or(into.sys);
     into.opt = s.opt.unwrap_or(into.opt);
@@ -194,6 +191,58 @@ pub(super) fn apply(
         into.env.insert(key.clone(), value.get_ref().clone());
     }
     Ok(())
+}
+
+/// A program and its arguments: `command`, `window_manager`.
+fn command(
+    file: &FileText,
+    cmd: &Spanned<Vec<String>>,
+    key: &str,
+) -> Result<Vec<String>, ProfileError> {
+    let argv = cmd.get_ref();
+    if argv.is_empty() || argv[0].is_empty() {
+        return Err(file.fail(cmd, format!("{key} must name a program")));
+    }
+    if argv.iter().any(|a| a.contains('\0')) {
+        return Err(file.fail(cmd, format!("{key} cannot contain a NUL byte")));
+    }
+    let program = &argv[0];
+    if program.contains('/') && !program.starts_with('/') {
+        return Err(file.fail(
+            cmd,
+            format!("program {program:?} must be a name or an absolute path"),
+        ));
+    }
+    Ok(argv.clone())
+}
+
+/// The smallest and largest side of a nested display, in pixels.
+pub const NESTED_SIZE_RANGE: std::ops::RangeInclusive<u16> = 64..=16384;
+
+/// `"fit"` or `"WIDTHxHEIGHT"`.
+pub fn parse_size(s: &str) -> Result<NestedSize, String> {
+    if s == "fit" {
+        return Ok(NestedSize::Fit);
+    }
+    let bad = || format!("size {s:?} must be \"fit\" or WIDTHxHEIGHT, such as \"1280x800\"");
+    let (w, h) = s.split_once('x').ok_or_else(bad)?;
+    let side = |t: &str| -> Result<u16, String> {
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        match t.parse::<u16>() {
+            Ok(v) if NESTED_SIZE_RANGE.contains(&v) => Ok(v),
+            _ => Err(format!(
+                "size {s:?}: each side must be {} to {} pixels",
+                NESTED_SIZE_RANGE.start(),
+                NESTED_SIZE_RANGE.end()
+            )),
+        }
+    };
+    Ok(NestedSize::Fixed {
+        width: side(w)?,
+        height: side(h)?,
+    })
 }
 
 fn push_unique(list: &mut Vec<String>, item: String) {

@@ -5,6 +5,7 @@ use crate::plan::{BindKind, Mount, Plan};
 use crate::sandbox::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
 use libc::c_char;
 use std::ffi::{CStr, CString};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
 
@@ -57,6 +58,13 @@ pub enum Step {
     },
 }
 
+/// A program ready for execve.
+pub struct Exec {
+    pub program: CString,
+    _argv: Vec<CString>,
+    pub argv_ptrs: Vec<*const c_char>,
+}
+
 pub struct Frozen {
     pub uid_map: Vec<u8>,
     pub gid_map: Vec<u8>,
@@ -65,29 +73,55 @@ pub struct Frozen {
     /// A new network namespace, whose loopback interface must be brought up.
     pub new_network: bool,
     pub cwd: CString,
-    pub program: CString,
-    _argv: Vec<CString>,
+    pub app: Exec,
+    /// Started before the app, with the same environment and confinement.
+    pub window_manager: Option<Exec>,
     _envp: Vec<CString>,
-    pub argv_ptrs: Vec<*const c_char>,
     pub envp_ptrs: Vec<*const c_char>,
+    /// The Landlock ruleset every process started inside restricts itself with.
+    pub landlock: Option<OwnedFd>,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{what} {value:?} contains a NUL byte")]
-pub struct NulError {
-    what: &'static str,
-    value: String,
+pub enum FreezeError {
+    #[error("{what} {value:?} contains a NUL byte")]
+    Nul { what: &'static str, value: String },
+    #[error("internal error: the nested display was not attached to the plan before the launch")]
+    Unattached,
+    #[error("cannot make the Landlock ruleset the plan asks for: {0}")]
+    Landlock(String),
 }
 
-fn cstr(what: &'static str, bytes: &[u8]) -> Result<CString, NulError> {
-    CString::new(bytes).map_err(|_| NulError {
+fn cstr(what: &'static str, bytes: &[u8]) -> Result<CString, FreezeError> {
+    CString::new(bytes).map_err(|_| FreezeError::Nul {
         what,
         value: String::from_utf8_lossy(bytes).into_owned(),
     })
 }
 
+fn pointers(v: &[CString]) -> Vec<*const c_char> {
+    v.iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+impl Exec {
+    fn new(program: &Path, argv: &[String]) -> Result<Exec, FreezeError> {
+        let argv: Vec<CString> = argv
+            .iter()
+            .map(|a| cstr("argument", a.as_bytes()))
+            .collect::<Result<_, _>>()?;
+        Ok(Exec {
+            program: cstr("program", program.as_os_str().as_bytes())?,
+            argv_ptrs: pointers(&argv),
+            _argv: argv,
+        })
+    }
+}
+
 impl Dst {
-    fn new(path: &Path) -> Result<Dst, NulError> {
+    fn new(path: &Path) -> Result<Dst, FreezeError> {
         let names: Vec<&[u8]> = path
             .components()
             .filter_map(|c| match c {
@@ -117,13 +151,13 @@ impl Dst {
 }
 
 /// A host path as the child sees it, under /oldroot.
-fn host(path: &Path) -> Result<CString, NulError> {
+fn host(path: &Path) -> Result<CString, FreezeError> {
     let mut full = OLD_ROOT.to_bytes().to_vec();
     full.extend_from_slice(path.as_os_str().as_bytes());
     cstr("path", &full)
 }
 
-fn step(m: &Mount) -> Result<Step, NulError> {
+fn step(m: &Mount) -> Result<Step, FreezeError> {
     let mode = |mode: &u32| cstr("mode", format!("{mode:04o}").as_bytes());
     Ok(match m {
         Mount::Tmpfs { dst, mode: m } if dst == Path::new("/") => Step::Root {
@@ -167,31 +201,28 @@ fn step(m: &Mount) -> Result<Step, NulError> {
         Mount::ReadOnly { dst } => Step::ReadOnly {
             dst: Dst::new(dst)?,
         },
+        Mount::NestedSocket { .. } | Mount::NestedXauthority { .. } => {
+            return Err(FreezeError::Unattached)
+        }
     })
 }
 
 impl Frozen {
-    pub fn new(plan: &Plan) -> Result<Frozen, NulError> {
+    pub fn new(plan: &Plan) -> Result<Frozen, FreezeError> {
         let steps = plan.mounts.iter().map(step).collect::<Result<_, _>>()?;
         let p = &plan.process;
-        let argv: Vec<CString> = p
-            .argv
-            .iter()
-            .map(|a| cstr("argument", a.as_bytes()))
-            .collect::<Result<_, _>>()?;
         let envp: Vec<CString> = p
             .env
             .iter()
             .map(|(k, v)| cstr("environment variable", format!("{k}={v}").as_bytes()))
             .collect::<Result<_, _>>()?;
-        let ptrs = |v: &[CString]| {
-            v.iter()
-                .map(|c| c.as_ptr())
-                .chain(std::iter::once(std::ptr::null()))
-                .collect()
-        };
         let map = |m: crate::plan::IdMap| {
             format!("{} {} {}\n", m.inside, m.outside, m.count).into_bytes()
+        };
+        let landlock = if plan.confinement.landlock_scopes {
+            Some(crate::host::landlock::scope_ruleset().map_err(FreezeError::Landlock)?)
+        } else {
+            None
         };
         Ok(Frozen {
             uid_map: map(plan.uid_map),
@@ -200,11 +231,14 @@ impl Frozen {
             hostname: cstr("host name", plan.hostname.as_bytes())?,
             new_network: plan.namespaces.net,
             cwd: cstr("working directory", p.cwd.as_os_str().as_bytes())?,
-            program: cstr("program", p.program.as_os_str().as_bytes())?,
-            argv_ptrs: ptrs(&argv),
-            envp_ptrs: ptrs(&envp),
-            _argv: argv,
+            app: Exec::new(&p.program, &p.argv)?,
+            window_manager: plan
+                .window_manager()
+                .map(|wm| Exec::new(&wm.program, &wm.argv))
+                .transpose()?,
+            envp_ptrs: pointers(&envp),
             _envp: envp,
+            landlock,
         })
     }
 }

@@ -1,13 +1,14 @@
-//! PID 1 and PID 2. PID 1 forks the app, then only reaps zombies and forwards signals to it, and
-//! exits with the app's status when it ends (which takes every other process of the sandbox with
-//! it). The app drops every privilege on its way to exec.
+//! PID 1 and the processes it starts. PID 1 forks the window manager (when the plan has one) and
+//! the app, then only reaps zombies and forwards signals to the app, and exits with the app's status
+//! when it ends (which takes every other process of the sandbox with it). Each process drops every
+//! privilege and takes on the Landlock scopes on its way to exec.
 
-use super::child::{check, fail};
-use super::frozen::Frozen;
+use super::child::fail;
+use super::frozen::{Exec, Frozen};
 use super::sys;
 use super::Stage;
 use nix::errno::Errno;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 /// The signals nestbox forwards; all are blocked in nestbox and in PID 1 and waited for.
 pub const FORWARDED: &[libc::c_int] = &[
@@ -36,7 +37,15 @@ pub fn waited_set() -> libc::sigset_t {
 }
 
 pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
-    // SAFETY: the process is single-threaded (a fresh clone of a single-threaded nestbox).
+    if let Some(wm) = &frozen.window_manager {
+        // SAFETY: the process is single-threaded (a fresh clone of a single-threaded nestbox).
+        match unsafe { libc::fork() } {
+            0 => exec_window_manager(frozen, wm, err, parent_mask),
+            pid if pid < 0 => fail(err, Stage::Fork, 1, Errno::last()),
+            _ => {}
+        }
+    }
+    // SAFETY: as above.
     let app = unsafe { libc::fork() };
     if app < 0 {
         fail(err, Stage::Fork, 0, Errno::last());
@@ -88,22 +97,49 @@ fn reap(app: libc::pid_t) -> ! {
     }
 }
 
-/// PID 2: a new session, every capability gone, no_new_privs, then exec.
+/// The app: whatever fails on its way to exec is nestbox's error line.
 fn exec_app(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
+    let Err((stage, errno)) = exec(frozen, &frozen.app, parent_mask);
+    fail(err, stage, 0, errno)
+}
+
+/// The window manager: its failure must not pass for the app's (which goes on without it), so it
+/// leaves the error pipe alone and says so on stderr.
+fn exec_window_manager(frozen: &Frozen, wm: &Exec, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
+    // SAFETY: err is this process's copy of the pipe's write end.
+    unsafe { libc::close(err) };
+    let _ = exec(frozen, wm, parent_mask);
+    let msg = b"nestbox: cannot start the window manager; the app runs without one\n";
+    // SAFETY: writing a static buffer to stderr, then leaving without running any destructor.
+    unsafe {
+        libc::write(2, msg.as_ptr().cast(), msg.len());
+        libc::_exit(127)
+    }
+}
+
+/// A new session, every capability gone, no_new_privs, the Landlock scopes, then exec. Returns
+/// only on failure, with the stage that failed.
+fn exec(
+    frozen: &Frozen,
+    program: &Exec,
+    parent_mask: &libc::sigset_t,
+) -> Result<std::convert::Infallible, (Stage, Errno)> {
+    let at = |stage| move |e| (stage, e);
     // Rust starts with SIGPIPE ignored, and exec keeps ignored signals ignored: give it back.
-    check(sys::default_action(libc::SIGPIPE), err, Stage::Prepare);
-    check(sys::set_sigmask(parent_mask), err, Stage::Prepare);
-    check(sys::setsid(), err, Stage::Prepare);
-    check(sys::chdir(&frozen.cwd), err, Stage::Cwd);
-    check(drop_capabilities(), err, Stage::Capabilities);
-    check(
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1),
-        err,
-        Stage::NoNewPrivs,
-    );
-    check(sys::cloexec_from(3), err, Stage::Fds);
-    let e = sys::execve(&frozen.program, &frozen.argv_ptrs, &frozen.envp_ptrs);
-    fail(err, Stage::Exec, 0, e)
+    sys::default_action(libc::SIGPIPE).map_err(at(Stage::Prepare))?;
+    sys::set_sigmask(parent_mask).map_err(at(Stage::Prepare))?;
+    sys::setsid().map_err(at(Stage::Prepare))?;
+    sys::chdir(&frozen.cwd).map_err(at(Stage::Cwd))?;
+    drop_capabilities().map_err(at(Stage::Capabilities))?;
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(at(Stage::NoNewPrivs))?;
+    if let Some(ruleset) = &frozen.landlock {
+        sys::landlock_restrict_self(ruleset.as_raw_fd()).map_err(at(Stage::Landlock))?;
+    }
+    sys::cloexec_from(3).map_err(at(Stage::Fds))?;
+    Err((
+        Stage::Exec,
+        sys::execve(&program.program, &program.argv_ptrs, &frozen.envp_ptrs),
+    ))
 }
 
 fn drop_capabilities() -> Result<(), Errno> {

@@ -28,13 +28,14 @@ pub enum Stage {
     Cwd,
     Capabilities,
     NoNewPrivs,
+    Landlock,
     Fds,
     Exec,
 }
 
 impl Stage {
     /// Every stage, in discriminant order (1, 2, ...).
-    const ALL: [Stage; 13] = [
+    const ALL: [Stage; 14] = [
         Stage::Prepare,
         Stage::IdMaps,
         Stage::BaseRoot,
@@ -46,6 +47,7 @@ impl Stage {
         Stage::Cwd,
         Stage::Capabilities,
         Stage::NoNewPrivs,
+        Stage::Landlock,
         Stage::Fds,
         Stage::Exec,
     ];
@@ -107,7 +109,7 @@ pub enum LaunchError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Nul(#[from] frozen::NulError),
+    Freeze(#[from] frozen::FreezeError),
     #[error("cannot create the sandbox's namespaces: {0}")]
     Clone(String),
     #[error("{message}")]
@@ -125,8 +127,13 @@ impl LaunchError {
     }
 }
 
-/// Run the plan; returns the app's exit status (128+N when a signal N ended it).
-pub fn launch(plan: &Plan) -> Result<i32, LaunchError> {
+/// How long the app has to exit after its display went away, before the sandbox is killed.
+const DISPLAY_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Run the plan; returns the app's exit status (128+N when a signal N ended it). `display_server`
+/// is a child of nestbox the sandbox depends on (the nested X server): when it exits, the app is
+/// sent SIGTERM, and the sandbox is killed if still there after a grace period.
+pub fn launch(plan: &Plan, display_server: Option<libc::pid_t>) -> Result<i32, LaunchError> {
     make_host_dirs(plan)?;
     let frozen = frozen::Frozen::new(plan)?;
     let os = |what| move |errno| LaunchError::Os { what, errno };
@@ -179,7 +186,7 @@ pub fn launch(plan: &Plan) -> Result<i32, LaunchError> {
     drop(frozen);
     let failure = read_failure(&err_r);
     drop(err_r);
-    let status = wait_forwarding(pid, &waited);
+    let status = wait_forwarding(pid, &waited, display_server);
     // alive_w lives until here: the child's die-with-parent check needs it open.
     drop(alive_w);
     match failure {
@@ -234,11 +241,45 @@ fn read_failure(fd: &OwnedFd) -> Option<Failure> {
     (got == buf.len()).then(|| Failure::from_bytes(&buf))
 }
 
-/// Wait for PID 1, passing on every forwarded signal; its exit code is the app's.
-fn wait_forwarding(pid: libc::pid_t, set: &libc::sigset_t) -> i32 {
+/// Wait for PID 1, passing on every forwarded signal; its exit code is the app's. When the display
+/// server exits first, end the sandbox: SIGTERM to the app, SIGKILL to PID 1 after a grace period.
+fn wait_forwarding(
+    pid: libc::pid_t,
+    set: &libc::sigset_t,
+    display_server: Option<libc::pid_t>,
+) -> i32 {
+    let mut kill_at: Option<std::time::Instant> = None;
+    let mut check_server = display_server.is_some();
     loop {
-        // SAFETY: set is valid; info may be null.
-        let sig = unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) };
+        if check_server && display_server.is_some_and(has_exited) {
+            check_server = false;
+            tracing::debug!("the display server is gone; ending the sandbox");
+            // SAFETY: plain kill of our child, PID 1, which passes SIGTERM on to the app.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            kill_at = Some(std::time::Instant::now() + DISPLAY_GONE_GRACE);
+        }
+        let sig = match kill_at {
+            None => {
+                // SAFETY: set is valid; info may be null.
+                unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) }
+            }
+            Some(at) => {
+                let left = at.saturating_duration_since(std::time::Instant::now());
+                let timeout = libc::timespec {
+                    tv_sec: left.as_secs() as libc::time_t,
+                    tv_nsec: left.subsec_nanos().into(),
+                };
+                // SAFETY: set and timeout are valid; info may be null.
+                let sig = unsafe { libc::sigtimedwait(set, std::ptr::null_mut(), &timeout) };
+                if sig < 0 && Errno::last() == Errno::EAGAIN {
+                    // SAFETY: plain kill of our child; the PID namespace goes with it.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    kill_at = None;
+                    continue;
+                }
+                sig
+            }
+        };
         if sig == libc::SIGCHLD || sig < 0 {
             let mut status = 0;
             // SAFETY: status is a valid out-pointer.
@@ -254,6 +295,23 @@ fn wait_forwarding(pid: libc::pid_t, set: &libc::sigset_t) -> i32 {
             unsafe { libc::kill(pid, sig) };
         }
     }
+}
+
+/// Whether our child `pid` has exited, without reaping it (its owner does that).
+fn has_exited(pid: libc::pid_t) -> bool {
+    // SAFETY: siginfo_t is plain data, filled by waitid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer; WNOWAIT leaves the child waitable.
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    // SAFETY: si_pid is set by waitid (0 when no child has changed state).
+    r == 0 && unsafe { info.si_pid() } != 0
 }
 
 fn child_error(plan: &Plan, f: Failure) -> LaunchError {
@@ -279,6 +337,9 @@ fn child_error(plan: &Plan, f: Failure) -> LaunchError {
             ),
             125,
         ),
+        Some(Stage::Fork) if f.index == 1 => {
+            (format!("cannot start the window manager: {why}"), 125)
+        }
         Some(stage) => (format!("cannot {}: {why}", stage_words(stage, plan)), 125),
         None => (format!("the sandbox failed to start: {why}"), 125),
     };
@@ -298,6 +359,7 @@ fn stage_words(stage: Stage, plan: &Plan) -> String {
         Stage::Cwd => format!("enter the working directory {}", plan.process.cwd.display()),
         Stage::Capabilities => "drop capabilities".into(),
         Stage::NoNewPrivs => "set no_new_privs".into(),
+        Stage::Landlock => "apply the Landlock scopes".into(),
         Stage::Fds => "close inherited file descriptors".into(),
         Stage::Exec => "run the program".into(),
     }

@@ -9,6 +9,7 @@
 use libc::{c_char, c_int, c_ulong};
 use nix::errno::Errno;
 use std::ffi::CStr;
+use std::os::fd::RawFd;
 use std::ptr;
 
 pub type SysResult = Result<(), Errno>;
@@ -302,6 +303,12 @@ pub fn prctl(option: c_int, arg: c_ulong) -> SysResult {
 pub fn setsid() -> SysResult {
     // SAFETY: no arguments.
     check(unsafe { libc::setsid() })
+}
+
+/// Restrict this process (and what it starts) with a Landlock ruleset; needs no_new_privs.
+pub fn landlock_restrict_self(ruleset: RawFd) -> SysResult {
+    // SAFETY: the ruleset fd is valid; flags 0.
+    check(unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0u32) as c_int })
 }
 
 /// Mark every fd from `first` on close-on-exec.

@@ -579,3 +579,76 @@ fn binding_over_the_root() {
         );
     }
 }
+
+#[test]
+fn nested_size_must_be_fit_or_width_x_height() {
+    for (value, message) in [
+        (
+            "\"big\"",
+            "size \"big\" must be \"fit\" or WIDTHxHEIGHT, such as \"1280x800\"",
+        ),
+        (
+            "\"1280x\"",
+            "size \"1280x\" must be \"fit\" or WIDTHxHEIGHT, such as \"1280x800\"",
+        ),
+        (
+            "\"+12x800\"",
+            "size \"+12x800\" must be \"fit\" or WIDTHxHEIGHT, such as \"1280x800\"",
+        ),
+        (
+            "\"32x800\"",
+            "size \"32x800\": each side must be 64 to 16384 pixels",
+        ),
+        (
+            "\"1280x99999\"",
+            "size \"1280x99999\": each side must be 64 to 16384 pixels",
+        ),
+    ] {
+        let text = format!("[sandbox]\nx11 = \"nested\"\n\n[nested]\nsize = {value}\n");
+        let (_fx, path, err) = single_error(&text);
+        assert_invalid(&err, &path, &text, value, message);
+    }
+    assert_eq!(
+        super::super::parse_size("1280x800"),
+        Ok(NestedSize::Fixed {
+            width: 1280,
+            height: 800
+        })
+    );
+    assert_eq!(super::super::parse_size("fit"), Ok(NestedSize::Fit));
+}
+
+#[test]
+fn window_manager_is_checked_like_a_command() {
+    let text = "[nested]\nwindow_manager = []\n";
+    let (_fx, path, err) = single_error(text);
+    assert_invalid(
+        &err,
+        &path,
+        text,
+        "[]",
+        "window_manager must name a program",
+    );
+    let text = "[nested]\nwindow_manager = [\"wm/openbox\"]\n";
+    let (_fx, path, err) = single_error(text);
+    assert_invalid(
+        &err,
+        &path,
+        text,
+        "[\"wm",
+        "program \"wm/openbox\" must be a name or an absolute path",
+    );
+}
+
+#[test]
+fn wayland_display_is_managed() {
+    let text = "[env]\nWAYLAND_DISPLAY = \"wayland-9\"\n";
+    let (_fx, path, err) = single_error(text);
+    assert_invalid(
+        &err,
+        &path,
+        text,
+        "\"wayland-9\"",
+        "WAYLAND_DISPLAY is set by nestbox and cannot be changed by a profile",
+    );
+}

@@ -15,6 +15,11 @@ pass_env = ["LANG", "TERM"]
 hostname = "base-host"
 network = "shared"
 sys = true
+wayland = true
+
+[nested]
+size = "800x600"
+window_manager = ["twm"]
 
 [filesystem]
 ro = ["/usr", "/etc/fonts"]
@@ -35,6 +40,10 @@ pass_env = ["TERM", "LC_ALL"]
 [sandbox]
 x11 = "host"
 home = "tmpfs"
+allow_host_abstract_sockets = true
+
+[nested]
+window_manager = ["openbox", "--sm-disable"]
 
 [filesystem]
 rw = ["/etc/fonts"]
@@ -86,6 +95,16 @@ fn extends_chain_merges_into_the_exact_profile() {
         hostname: Some("base-host".into()),
         network: Network::None,
         x11: X11::Host,
+        // A table's keys merge one by one: base's size stays, mid's window manager replaces.
+        nested: Nested {
+            size: NestedSize::Fixed {
+                width: 800,
+                height: 600,
+            },
+            window_manager: Some(strings(&["openbox", "--sm-disable"])),
+        },
+        wayland: true,
+        allow_host_abstract_sockets: true,
         home: Home::Tmpfs,
         sys: true,
         opt: true,
@@ -153,11 +172,11 @@ fn extends_chain_merges_into_the_exact_profile() {
     // Literal positions, as a cross-check of `pos`.
     assert_eq!(
         got.binds[0].origin.to_string(),
-        format!("{}:12:7", base.display())
+        format!("{}:17:7", base.display())
     );
     assert_eq!(
         got.binds[3].origin.to_string(),
-        format!("{}:13:7", mid.display())
+        format!("{}:17:7", mid.display())
     );
     assert_eq!(
         got.binds[4].origin.to_string(),

@@ -29,6 +29,9 @@ fn facts() -> HostFacts {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect(),
         xauthority: None,
+        landlock_scopes: true,
+        monitor: None,
+        abstract_displays: Vec::new(),
     }
 }
 
@@ -394,7 +397,7 @@ fn display_faults_are_clear() {
     f.env.remove("DISPLAY");
     assert_eq!(
         err(&f),
-        "this profile shares the host display, but DISPLAY is not set"
+        "this profile puts its windows on the host display, but DISPLAY is not set"
     );
     f.env.insert("DISPLAY".into(), "localhost:10.0".into());
     assert!(err(&f).contains("network display"), "{}", err(&f));
@@ -548,3 +551,5 @@ fn command_override_is_checked_like_a_profile_program() {
         assert_eq!(e.exit_code(), 125);
     }
 }
+
+mod isolation;
