@@ -200,6 +200,7 @@ pub struct Xvfb {
     pub cookie: Vec<u8>,
 }
 
+/// 16 random bytes, as letters (xcb's AuthInfo takes the cookie as a string).
 pub fn random_cookie() -> Vec<u8> {
     let mut c = vec![0u8; 16];
     use std::io::Read;
@@ -207,7 +208,7 @@ pub fn random_cookie() -> Vec<u8> {
         .unwrap()
         .read_exact(&mut c)
         .unwrap();
-    c
+    c.iter().map(|b| b'a' + b % 26).collect()
 }
 
 pub fn xauth_file(path: &Path, number: u32, cookie: &[u8]) {
@@ -272,6 +273,160 @@ impl Xvfb {
         c.env("DISPLAY", &self.display)
             .env("XAUTHORITY", &self.xauthority);
         c
+    }
+
+    /// `WxH+X+Y` of the top-level window whose title contains `title`, as xwininfo reports it.
+    pub fn geometry(&self, title: &str) -> Option<String> {
+        // "  0x200022 "title": ("xterm" "XTerm")  484x316+0+0  +20+20": size, then the position.
+        let tree = self.tree();
+        let line = tree.lines().find(|l| l.contains(title))?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let size = words[words.len() - 2].split('+').next()?;
+        Some(format!("{size}{}", words[words.len() - 1]))
+    }
+
+    /// A screenshot of the whole display, kept as an artifact.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let shot = artifact(name);
+        let status = self
+            .client("import")
+            .args(["-window", "root"])
+            .arg(&shot)
+            .status()
+            .unwrap();
+        assert!(status.success(), "import failed");
+        shot
+    }
+
+    /// The share of pixels in `geometry` of `shot` that are near `color` (such as "#ff0000").
+    pub fn share_of_color(&self, shot: &Path, geometry: &str, color: &str) -> f64 {
+        let out = Command::new("convert")
+            .arg(shot)
+            .args(["-crop", geometry, "+repage", "-fuzz", "15%"])
+            .args(["-fill", "black", "+opaque", color])
+            .args(["-fill", "white", "-opaque", color])
+            .args(["-format", "%[fx:mean]", "info:"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0.0)
+    }
+
+    /// Paint the root window one colour (0xRRGGBB on the default 24-bit visual), so that windows
+    /// stand out from it in screenshots.
+    pub fn paint_root(&self, rgb: u32) {
+        let (conn, root) = self.connect();
+        conn.send_request(&xcb::x::ChangeWindowAttributes {
+            window: root,
+            value_list: &[xcb::x::Cw::BackPixel(rgb)],
+        });
+        conn.send_request(&xcb::x::ClearArea {
+            exposures: false,
+            window: root,
+            x: 0,
+            y: 0,
+            width: 0,
+            height: 0,
+        });
+        conn.send_and_check_request(&xcb::x::NoOperation {})
+            .unwrap();
+    }
+
+    /// An xcb connection with the cookie, and the root window.
+    fn connect(&self) -> (xcb::Connection, xcb::x::Window) {
+        let cookie = String::from_utf8(self.cookie.clone()).unwrap();
+        let auth = xcb::AuthInfo {
+            name: "MIT-MAGIC-COOKIE-1",
+            data: &cookie,
+        };
+        let (conn, screen) =
+            xcb::Connection::connect_to_display_with_auth_info(Some(&self.display), auth).unwrap();
+        let root = conn
+            .get_setup()
+            .roots()
+            .nth(screen as usize)
+            .unwrap()
+            .root();
+        (conn, root)
+    }
+
+    /// Close the window titled `title` as a window manager's close button does: WM_DELETE_WINDOW
+    /// when the window takes part in that protocol, else XKillClient on its connection.
+    pub fn close_window(&self, title: &str) {
+        let cookie = String::from_utf8(self.cookie.clone()).unwrap();
+        let auth = xcb::AuthInfo {
+            name: "MIT-MAGIC-COOKIE-1",
+            data: &cookie,
+        };
+        let (conn, screen) =
+            xcb::Connection::connect_to_display_with_auth_info(Some(&self.display), auth).unwrap();
+        let root = conn
+            .get_setup()
+            .roots()
+            .nth(screen as usize)
+            .unwrap()
+            .root();
+        let atom = |name: &str| {
+            let c = conn.send_request(&xcb::x::InternAtom {
+                only_if_exists: false,
+                name: name.as_bytes(),
+            });
+            conn.wait_for_reply(c).unwrap().atom()
+        };
+        let (protocols, delete) = (atom("WM_PROTOCOLS"), atom("WM_DELETE_WINDOW"));
+        let tree = conn
+            .wait_for_reply(conn.send_request(&xcb::x::QueryTree { window: root }))
+            .unwrap();
+        let window = tree
+            .children()
+            .iter()
+            .copied()
+            .find(|&w| {
+                let c = conn.send_request(&xcb::x::GetProperty {
+                    delete: false,
+                    window: w,
+                    property: xcb::x::ATOM_WM_NAME,
+                    r#type: xcb::x::ATOM_STRING,
+                    long_offset: 0,
+                    long_length: 256,
+                });
+                let reply = conn.wait_for_reply(c).unwrap();
+                String::from_utf8_lossy(reply.value::<u8>()).contains(title)
+            })
+            .unwrap_or_else(|| panic!("no window titled {title:?}"));
+        let c = conn.send_request(&xcb::x::GetProperty {
+            delete: false,
+            window,
+            property: protocols,
+            r#type: xcb::x::ATOM_ATOM,
+            long_offset: 0,
+            long_length: 32,
+        });
+        let takes_delete = conn
+            .wait_for_reply(c)
+            .unwrap()
+            .value::<xcb::x::Atom>()
+            .contains(&delete);
+        if takes_delete {
+            let event = xcb::x::ClientMessageEvent::new(
+                window,
+                protocols,
+                xcb::x::ClientMessageData::Data32([xcb::Xid::resource_id(&delete), 0, 0, 0, 0]),
+            );
+            conn.send_request(&xcb::x::SendEvent {
+                propagate: false,
+                destination: xcb::x::SendEventDest::Window(window),
+                event_mask: xcb::x::EventMask::NO_EVENT,
+                event: &event,
+            });
+        } else {
+            conn.send_request(&xcb::x::KillClient {
+                resource: xcb::Xid::resource_id(&window),
+            });
+        }
+        conn.flush().unwrap();
     }
 
     /// The window tree as `xwininfo -root -tree` prints it.
