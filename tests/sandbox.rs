@@ -652,3 +652,24 @@ fn a_persistent_home_behind_a_symlink() {
         "kept\n"
     );
 }
+
+#[test]
+fn a_program_bound_in_as_a_single_file_runs() {
+    unprivileged!("a_program_bound_in_as_a_single_file_runs");
+    let env = TestEnv::new("filebind");
+    let tool = env.dir.join("tool");
+    fs::write(&tool, "#!/bin/sh\necho tool ran as \"$0\"\n").unwrap();
+    let mut perms = fs::metadata(&tool).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(&tool, perms).unwrap();
+    env.profile(
+        "t",
+        &format!(
+            "{SHELL_PROFILE}[filesystem]\nro = [\"{}:/opt/tool\"]\n",
+            tool.display()
+        ),
+    );
+    let o = env.run(&["run", "--command", "/opt/tool", "t"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "tool ran as /opt/tool\n");
+}

@@ -47,6 +47,16 @@ pub fn resolve(
     }
 }
 
+/// `rest` beneath a bind's source; the source itself when `rest` is empty (`join("")` would add a
+/// trailing slash, which a file does not take).
+fn beneath(src: &Path, rest: &Path) -> PathBuf {
+    if rest.as_os_str().is_empty() {
+        src.to_path_buf()
+    } else {
+        src.join(rest)
+    }
+}
+
 /// The sandbox's tree as the plan will build it, seen as a [`HostFs`]: the last mount whose
 /// destination covers a path decides what it is.
 struct View<'a> {
@@ -58,7 +68,7 @@ impl View<'_> {
     /// The host file behind `path`, when a bind provides it.
     fn host_path(&self, path: &Path) -> Option<PathBuf> {
         self.covering(path).and_then(|(m, rest)| match m {
-            Mount::Bind { src, .. } => Some(src.join(rest)),
+            Mount::Bind { src, .. } => Some(beneath(src, rest)),
             _ => None,
         })
     }
@@ -85,7 +95,7 @@ impl HostFs for View<'_> {
         };
         let exact = rest.as_os_str().is_empty();
         match m {
-            Mount::Bind { src, .. } => self.fs.lstat(&src.join(rest)),
+            Mount::Bind { src, .. } => self.fs.lstat(&beneath(src, rest)),
             Mount::Symlink { target, .. } if exact => FileKind::Symlink(target.clone()),
             Mount::File { .. } if exact => FileKind::File,
             _ if exact => FileKind::Dir,
