@@ -218,7 +218,8 @@ fn read_number(fd: &OwnedFd) -> Result<u32, Option<()>> {
     }
 }
 
-/// The line of Xephyr's output that says why it failed.
+/// What Xephyr said on its way out, on one line: its own complaint ("cannot open host display"),
+/// after the host server's reason when there is one ("Authorization required...").
 fn reason_from_log(mut log: File) -> String {
     let mut text = String::new();
     let _ = log.rewind();
@@ -226,11 +227,15 @@ fn reason_from_log(mut log: File) -> String {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with("_XSERVTrans"))
         .collect();
-    lines
+    let says = |l: &&&str| l.contains("cannot") || l.contains("Cannot") || l.starts_with("(EE)");
+    let host_reason = lines
         .iter()
-        .find(|l| l.contains("cannot") || l.contains("Cannot") || l.contains("(EE)") && l.len() > 6)
-        .or(lines.last())
-        .map_or_else(|| "it exited without a word".into(), |l| l.to_string())
+        .find(|l| l.contains("uthoriz") || l.contains("MIT-MAGIC-COOKIE"));
+    match (host_reason, lines.iter().find(says).or(lines.last())) {
+        (Some(r), Some(l)) if r != l => format!("{r} ({l})"),
+        (_, Some(l)) => l.to_string(),
+        (_, None) => "it exited without a word".into(),
+    }
 }

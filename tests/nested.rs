@@ -389,3 +389,48 @@ fn explain_and_check_show_the_nested_display() {
     assert_eq!(o.status.code(), Some(125), "a usage error");
     assert!(stderr(&o).contains("not an X11 mode (host, nested or none)"));
 }
+
+#[test]
+fn a_host_display_that_refuses_us_gets_one_line() {
+    unprivileged!("a_host_display_that_refuses_us_gets_one_line");
+    let env = TestEnv::new("nested-refused");
+    let x = Xvfb::start(&env);
+    env.profile(
+        "fit",
+        "extends = [\"base\"]\n[run]\ncommand = [\"true\"]\n[sandbox]\nx11 = \"nested\"\n",
+    );
+    env.profile(
+        "fixed",
+        "extends = [\"fit\"]\n[nested]\nsize = \"800x600\"\n",
+    );
+    let run = |profile: &str| {
+        env.nestbox(&["run", profile])
+            .env("DISPLAY", &x.display)
+            .env("XAUTHORITY", "/dev/null")
+            .output()
+            .unwrap()
+    };
+    // Asking for the monitor's size is the first thing to fail; the server's reason, which libxcb
+    // would print on a line of its own, is in nestbox's one line.
+    assert_one_line_error(
+        &run("fit"),
+        125,
+        &format!(
+            "cannot ask display {} for its size: cannot connect: Authorization required",
+            x.display
+        ),
+    );
+    assert_one_line_error(
+        &run("fixed"),
+        125,
+        &format!(
+            "Xephyr could not open a nested display on {}: Authorization required",
+            x.display
+        ),
+    );
+    assert!(xephyr_of("fixed").is_empty());
+    assert!(
+        !env.data.join("nestbox/homes/fixed").exists(),
+        "nothing made"
+    );
+}

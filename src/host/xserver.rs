@@ -4,8 +4,7 @@
 /// The size of the primary monitor of `display` (RandR 1.5), or of its root window when the
 /// server has no monitor list. Uses the caller's XAUTHORITY, like any X client.
 pub fn monitor_size(display: &str) -> Result<(u16, u16), String> {
-    let (conn, screen) =
-        xcb::Connection::connect(Some(display)).map_err(|e| format!("cannot connect: {e}"))?;
+    let (conn, screen) = quiet_connect(display)?;
     let root = conn
         .get_setup()
         .roots()
@@ -25,6 +24,40 @@ pub fn monitor_size(display: &str) -> Result<(u16, u16), String> {
         .find(|m| m.primary())
         .or(monitors.first())
         .map_or(root_size, |m| (m.width(), m.height())))
+}
+
+/// Connect to `display`. libxcb writes a refusing server's reason ("Authorization required...")
+/// straight to fd 2; catch it in a memfd for the error line instead of letting it reach the user's
+/// terminal. nestbox is single-threaded, so nothing else writes to fd 2 meanwhile.
+fn quiet_connect(display: &str) -> Result<(xcb::Connection, i32), String> {
+    use std::io::{Read, Seek};
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: memfd_create with a valid name; dup and dup2 on valid descriptors, restored below.
+    let (catcher, saved) = unsafe {
+        let fd = libc::memfd_create(c"nestbox-xcb-stderr".as_ptr(), libc::MFD_CLOEXEC);
+        let saved = libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3);
+        if fd < 0 || saved < 0 {
+            return xcb::Connection::connect(Some(display)).map_err(|e| e.to_string());
+        }
+        libc::dup2(fd, 2);
+        (
+            std::fs::File::from_raw_fd(fd),
+            std::fs::File::from_raw_fd(saved),
+        )
+    };
+    let result = xcb::Connection::connect(Some(display));
+    // SAFETY: puts the original stderr back.
+    unsafe { libc::dup2(saved.as_raw_fd(), 2) };
+    result.map_err(|e| {
+        let mut said = String::new();
+        let mut catcher = catcher;
+        let _ = catcher.rewind();
+        let _ = catcher.read_to_string(&mut said);
+        match said.trim() {
+            "" => format!("cannot connect: {e}"),
+            reason => format!("cannot connect: {reason}"),
+        }
+    })
 }
 
 /// The display numbers with an abstract socket `@/tmp/.X11-unix/XN`, from the text of
