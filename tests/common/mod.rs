@@ -415,18 +415,21 @@ impl Xvfb {
                 protocols,
                 xcb::x::ClientMessageData::Data32([xcb::Xid::resource_id(&delete), 0, 0, 0, 0]),
             );
-            conn.send_request(&xcb::x::SendEvent {
+            conn.send_and_check_request(&xcb::x::SendEvent {
                 propagate: false,
                 destination: xcb::x::SendEventDest::Window(window),
                 event_mask: xcb::x::EventMask::NO_EVENT,
                 event: &event,
-            });
+            })
+            .unwrap();
         } else {
-            conn.send_request(&xcb::x::KillClient {
+            conn.send_and_check_request(&xcb::x::KillClient {
                 resource: xcb::Xid::resource_id(&window),
-            });
+            })
+            .unwrap();
         }
-        conn.flush().unwrap();
+        // Checked requests: the server has carried them out before this connection closes (a
+        // request still unread when the client hangs up may be dropped).
     }
 
     /// The window tree as `xwininfo -root -tree` prints it.
