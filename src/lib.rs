@@ -6,7 +6,8 @@
 //!   the monitor's size, Landlock's abilities);
 //! - [`plan`] is a pure function of the two: namespaces, ordered mount steps, environment, program;
 //! - [`sandbox`] applies a plan: clone, mounts, pivot_root, PID 1, exec. It knows nothing of TOML.
-//! - [`xephyr`] runs the nested X server a plan may ask for, around the sandbox's life.
+//! - [`xephyr`] runs the nested X server a plan may ask for around the sandbox's life, and its
+//!   clipboard bridge.
 //!
 //! [`cli`] is the `nestbox` command over these.
 

@@ -434,3 +434,71 @@ fn a_host_display_that_refuses_us_gets_one_line() {
         "nothing made"
     );
 }
+
+#[test]
+fn the_clipboard_crosses_only_where_the_profile_says() {
+    unprivileged!("the_clipboard_crosses_only_where_the_profile_says");
+    let mut env = TestEnv::new("nested-clip");
+    let x = Xvfb::start(&env);
+    display_env(&mut env, &x);
+    let host_clipboard = || {
+        let o = x
+            .client("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    for (mode, goes_in, goes_out) in [
+        ("both", true, true),
+        ("in", true, false),
+        ("out", false, true),
+        ("none", false, false),
+    ] {
+        let mut copy = x
+            .client("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        write!(copy.stdin.take().unwrap(), "host-{mode}").unwrap();
+        copy.wait().unwrap(); // xclip goes on serving the text in the background
+        let clip_line = if mode == "none" {
+            String::new()
+        } else {
+            format!("clipboard = \"{mode}\"\n")
+        };
+        env.profile(
+            "clip",
+            &format!(
+                "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n\
+                 [sandbox]\nx11 = \"nested\"\n[nested]\n{clip_line}"
+            ),
+        );
+        // Inside: wait up to 3 s for the host's text, then copy text of its own and stay 4 s.
+        let script = "for i in $(seq 30); do t=$(xclip -o -selection clipboard 2>/dev/null); \
+             [ -n \"$t\" ] && break; sleep 0.1; done; echo \"inside: $t\"; \
+             printf sandbox-text | xclip -i -selection clipboard; sleep 4";
+        let mut app = env
+            .nestbox(&["run", "clip", script])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen_out = false;
+        while app.try_wait().unwrap().is_none() {
+            seen_out |= host_clipboard() == "sandbox-text";
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = app.wait_with_output().unwrap();
+        let inside = stdout(&out);
+        let expected_in = if goes_in {
+            format!("inside: host-{mode}\n")
+        } else {
+            "inside: \n".to_string()
+        };
+        assert_eq!(inside, expected_in, "clipboard = {mode}: into the sandbox");
+        assert_eq!(seen_out, goes_out, "clipboard = {mode}: out of the sandbox");
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::build::DEVICES;
 use super::{AbstractSockets, BindKind, DisplayPlan, HostStep, Mount, Plan};
+use crate::profile::Clipboard;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -241,9 +242,18 @@ fn nested(w: &mut String, plan: &Plan) -> std::fmt::Result {
         w,
         "  with -displayfd, and -auth naming a fresh cookie held in memory (never on disk)"
     )?;
+    let clipboard = match server.clipboard {
+        Clipboard::None => "no clipboard shared",
+        Clipboard::In => {
+            "text copied on your display can be pasted inside (CLIPBOARD, not back out)"
+        }
+        Clipboard::Out => "text copied inside can be pasted on your display (CLIPBOARD, not in)",
+        Clipboard::Both => "text copied on either side can be pasted on the other (CLIPBOARD)",
+    };
+    writeln!(w, "  {clipboard}")?;
     writeln!(
         w,
-        "  no clipboard shared; closing its window ends the sandbox; the sandbox ending stops it"
+        "  closing its window ends the sandbox; the sandbox ending stops it"
     )?;
     match window_manager {
         Some(wm) => writeln!(

@@ -138,6 +138,8 @@ pub struct NestedServer {
     pub width: u16,
     pub height: u16,
     pub title: String,
+    /// What crosses between the host's CLIPBOARD and the nested one.
+    pub clipboard: crate::profile::Clipboard,
 }
 
 /// How the display is reached.

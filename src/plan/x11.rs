@@ -144,6 +144,7 @@ pub fn nested_server(
         width,
         height,
         title,
+        clipboard: profile.nested.clipboard,
     })
 }
 

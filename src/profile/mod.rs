@@ -8,7 +8,7 @@ mod validate;
 
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
-pub use schema::{Home, Network, X11};
+pub use schema::{Clipboard, Home, Network, X11};
 pub use validate::{parse_size, NESTED_SIZE_RANGE};
 
 use serde::Serialize;
@@ -83,6 +83,7 @@ pub struct Nested {
     pub size: NestedSize,
     /// Program and arguments of a window manager started inside before the app.
     pub window_manager: Option<Vec<String>>,
+    pub clipboard: Clipboard,
 }
 
 /// A profile with everything it extends merged in, validated.

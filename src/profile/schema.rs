@@ -54,6 +54,21 @@ pub struct RawNested {
     pub size: Option<Spanned<String>>,
     /// A window manager run inside, on the nested display, before the app.
     pub window_manager: Option<Spanned<Vec<String>>>,
+    pub clipboard: Option<Clipboard>,
+}
+
+/// Which way text copied to the CLIPBOARD crosses between the host display and a nested one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clipboard {
+    /// Not at all: the nested display's clipboard is its own.
+    #[default]
+    None,
+    /// From the host into the sandbox (paste in).
+    In,
+    /// From the sandbox to the host (copy out).
+    Out,
+    Both,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -149,6 +149,7 @@ pub(super) fn apply(
     if let Some(size) = &raw.nested.size {
         into.nested.size = parse_size(size.get_ref()).map_err(|m| file.fail(size, m))?;
     }
+    into.nested.clipboard = raw.nested.clipboard.unwrap_or(into.nested.clipboard);
     if let Some(wm) = &raw.nested.window_manager {
         into.nested.window_manager = Some(command(file, wm, "window_manager")?);
     }

@@ -179,6 +179,14 @@ fn nested_size_and_window_manager_come_from_the_profile() {
     assert_eq!(plan.window_manager(), window_manager.as_ref());
     let text = explain_text(&plan);
     assert!(text.contains("window manager inside, started before the app: /usr/bin/twm"));
+    assert!(text.contains("  no clipboard shared\n"), "{text}");
+    p.nested.clipboard = crate::profile::Clipboard::In;
+    let DisplayPlan::Nested { server, .. } = plan_ok(&p, &f).display else {
+        panic!()
+    };
+    assert_eq!(server.clipboard, crate::profile::Clipboard::In);
+    assert!(explain_text(&plan_ok(&p, &f))
+        .contains("text copied on your display can be pasted inside (CLIPBOARD, not back out)"));
 
     // Only a nested display gets one.
     p.x11 = X11::None;

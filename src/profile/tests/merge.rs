@@ -44,6 +44,7 @@ allow_host_abstract_sockets = true
 
 [nested]
 window_manager = ["openbox", "--sm-disable"]
+clipboard = "in"
 
 [filesystem]
 rw = ["/etc/fonts"]
@@ -102,6 +103,7 @@ fn extends_chain_merges_into_the_exact_profile() {
                 height: 600,
             },
             window_manager: Some(strings(&["openbox", "--sm-disable"])),
+            clipboard: Clipboard::In,
         },
         wayland: true,
         allow_host_abstract_sockets: true,
@@ -176,7 +178,7 @@ fn extends_chain_merges_into_the_exact_profile() {
     );
     assert_eq!(
         got.binds[3].origin.to_string(),
-        format!("{}:17:7", mid.display())
+        format!("{}:18:7", mid.display())
     );
     assert_eq!(
         got.binds[4].origin.to_string(),

@@ -6,6 +6,8 @@
 //! own socket and lock file then; it runs in a session of its own, so a Ctrl-C in nestbox's
 //! terminal reaches the app (through nestbox) and not the display under it.
 
+pub mod clipboard;
+
 use crate::plan::NestedServer;
 use nix::errno::Errno;
 use std::fs::File;
@@ -77,7 +79,7 @@ fn os(what: &'static str) -> impl Fn(Errno) -> XephyrError {
 }
 
 /// A memfd holding `bytes`, read from offset 0 by whoever opens /proc/self/fd/N.
-fn memfd(name: &std::ffi::CStr, bytes: &[u8]) -> Result<File, XephyrError> {
+pub(crate) fn memfd(name: &std::ffi::CStr, bytes: &[u8]) -> Result<File, XephyrError> {
     // SAFETY: name is a valid C string; the result is checked.
     let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
