@@ -3,7 +3,7 @@
 //!
 //! Nothing is left behind. The cookie lives in a memfd that Xephyr reads as `/proc/self/fd/N`, so
 //! it never touches a disk; Xephyr gets SIGTERM when nestbox dies (even by SIGKILL) and removes its
-//! own socket and lock file then; it runs in a session of its own, so a Ctrl-C in nestbox's
+//! own socket then; it runs in a session of its own, so a Ctrl-C in nestbox's
 //! terminal reaches the app (through nestbox) and not the display under it.
 
 pub mod clipboard;
