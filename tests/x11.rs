@@ -65,25 +65,13 @@ fn sandboxed_xterm_shows_its_window() {
     // The window's area is mostly xterm's white; the rest of Xvfb's root is black. A window in the
     // tree may not have its final size, or be mapped and drawn, yet on a loaded machine: look again
     // (geometry included) until it is.
-    let shot = artifact("xterm-host-display.png");
     let mut seen = String::new();
     let drawn = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(200));
-        let tree = x.tree();
-        // "  0x200022 "title": ("xterm" "XTerm")  484x316+0+0  +20+20": size, then the absolute position.
-        let Some(line) = tree.lines().find(|l| l.contains(&title)) else {
+        let Some(geometry) = x.geometry(&title) else {
             return false;
         };
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let size = words[words.len() - 2].split('+').next().unwrap();
-        let geometry = format!("{size}{}", words[words.len() - 1]);
-        let status = x
-            .client("import")
-            .args(["-window", "root"])
-            .arg(&shot)
-            .status()
-            .unwrap();
-        assert!(status.success(), "import failed");
+        let shot = x.screenshot("xterm-host-display.png");
         let out = x
             .client("convert")
             .arg(&shot)
