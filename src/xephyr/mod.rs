@@ -59,6 +59,13 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.stop();
+        self.remove_stale_socket();
+    }
+}
+
+impl Server {
+    fn stop(&mut self) {
         // SAFETY: a plain kill of our own child, which is not reaped before this wait (nestbox
         // only peeks at it with WNOWAIT), so its pid cannot have been reused.
         unsafe { libc::kill(self.pid(), libc::SIGTERM) };
@@ -71,6 +78,18 @@ impl Drop for Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Xephyr removes its socket when it stops on SIGTERM, but not when it dies of a lost host
+    /// connection (its window closed): remove the socket then, if nothing listens on it any more
+    /// (the check X servers make of a socket left behind).
+    fn remove_stale_socket(&self) {
+        let socket = self.socket();
+        if let Err(e) = std::os::unix::net::UnixStream::connect(&socket) {
+            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                let _ = std::fs::remove_file(&socket);
+            }
+        }
     }
 }
 
