@@ -270,27 +270,32 @@ fn the_app_ending_stops_xephyr() {
         "quick",
         "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\nx11 = \"nested\"\n",
     );
-    let o = env.run(&["run", "quick", "xdpyinfo | grep -c 'screen #0'; exit 7"]);
+    // The app lingers until the test has found its Xephyr (its input closes), then ends.
+    let mut app = env
+        .nestbox(&[
+            "run",
+            "quick",
+            "xdpyinfo | grep -c 'screen #0'; read -r _; exit 7",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = wait_for(20, "Xephyr", || xephyr_of("quick").first().copied());
+    let n = xephyr_display(pid);
+    drop(app.stdin.take());
+    let o = app.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
     assert_eq!(stdout(&o), "1\n");
     // nestbox waits for Xephyr before it exits: nothing is left at this point.
-    assert!(xephyr_of("quick").is_empty());
-    let leftovers: Vec<_> = std::fs::read_dir("/tmp/.X11-unix")
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().into_string().unwrap())
-        .filter(|name| name != &format!("X{}", x.number))
-        .filter(|name| {
-            // Other tests' servers may run beside this one; ours is the only one of this user
-            // that could have a dead socket here.
-            let path = Path::new("/tmp/.X11-unix").join(name);
-            std::os::unix::net::UnixStream::connect(&path).is_err()
-                && std::fs::metadata(&path).is_ok_and(|m| {
-                    std::os::unix::fs::MetadataExt::uid(&m) == nix::unistd::getuid().as_raw()
-                })
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "dead sockets left: {leftovers:?}");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "Xephyr still runs"
+    );
+    assert!(
+        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
+        "socket X{n} left behind"
+    );
 }
 
 #[test]

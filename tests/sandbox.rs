@@ -472,7 +472,10 @@ fn check_list_and_explain() {
 #[test]
 fn nestbox_and_its_init_are_small() {
     unprivileged!("nestbox_and_its_init_are_small");
-    // Not a speed test: a guard that the waiting processes stay lean (see docs/benchmarks.md).
+    // Not the memory target (under 4 MiB for the release build, measured by scripts/bench into
+    // docs/benchmarks.md): a guard against gross regressions, such as a plan or buffer kept
+    // alive for the sandbox's lifetime. This debug build maps more, and PSS varies with how many
+    // other processes share the libraries.
     let env = TestEnv::new("mem");
     env.profile("t", SHELL_PROFILE);
     let mut child = env.nestbox(&["run", "t", "sleep 30"]).spawn().unwrap();
@@ -496,7 +499,7 @@ fn nestbox_and_its_init_are_small() {
     let total = pss(pid) + pss(init);
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(total < 4096, "nestbox + PID 1 use {total} KiB PSS");
+    assert!(total < 8192, "nestbox + PID 1 use {total} KiB PSS");
 }
 
 #[test]

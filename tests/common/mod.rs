@@ -444,7 +444,17 @@ impl Xvfb {
 }
 
 impl Drop for Xvfb {
+    /// SIGTERM, so that Xvfb removes its socket: one left by a SIGKILL looks like a socket some
+    /// nested display failed to clean up, to the tests that look for those.
     fn drop(&mut self) {
+        // SAFETY: a plain kill of our own child, not reaped before the wait below.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        for _ in 0..300 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
