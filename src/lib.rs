@@ -15,5 +15,6 @@ pub mod cli;
 pub mod host;
 pub mod plan;
 pub mod profile;
+pub mod pulse;
 pub mod sandbox;
 pub mod xephyr;

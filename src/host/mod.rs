@@ -4,6 +4,7 @@
 
 mod display;
 mod fs;
+pub mod gpu;
 pub mod landlock;
 mod xauth;
 mod xserver;

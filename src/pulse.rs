@@ -1,0 +1,1 @@
+//! PulseAudio per-sandbox socket (being written).
