@@ -1,9 +1,10 @@
-//! `nestbox run`: plan, start the nested display if the plan has one, launch, then pass the app's
-//! exit status on (and stop the nested display).
+//! `nestbox run`: plan, open what the plan needs at launch (the nested display, the sandbox's
+//! PulseAudio socket), launch, then pass the app's exit status on (and close what was opened).
 
 use super::{fail, target::Target};
-use crate::plan::DisplayPlan;
+use crate::plan::{AudioPlan, DisplayPlan, LaunchSocket, Plan};
 use crate::profile::Clipboard;
+use crate::pulse::SandboxSocket;
 use crate::xephyr::clipboard;
 
 #[derive(Debug, clap::Args)]
@@ -37,12 +38,53 @@ pub fn run(args: RunArgs) -> i32 {
             }
         }
     }
+    let sound = match open_sound(&mut plan) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()));
-    // Stop the bridge and the nested display before nestbox says anything more or exits.
+    // Close the sandbox's sound socket, the bridge and the nested display before nestbox says
+    // anything more or exits.
+    drop(sound);
     drop(bridge);
     drop(server);
     match result {
         Ok(code) => code,
         Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+/// The sandbox's own socket on the PulseAudio server, in `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME`;
+/// the server's main socket where it refuses to make one (said on stderr) or there is no runtime
+/// directory to make it in.
+fn open_sound(plan: &mut Plan) -> Result<Option<SandboxSocket>, i32> {
+    let AudioPlan::Pulse {
+        server,
+        sockets_dir,
+        ..
+    } = &plan.audio
+    else {
+        return Ok(None);
+    };
+    let main = server.socket.clone();
+    let Some(dir) = sockets_dir else {
+        plan.attach_socket(LaunchSocket::Pulse, &main);
+        return Ok(None);
+    };
+    // Short enough that the socket's path fits a sockaddr_un (108 bytes) in any sane runtime dir.
+    let name: String = plan.profile.chars().take(24).collect();
+    let dir = dir.join(format!("{}-{name}", std::process::id()));
+    match SandboxSocket::open(&main, &dir) {
+        Ok(s) => {
+            tracing::debug!(socket = %s.path().display(), module = s.module_index(), "sound socket open");
+            plan.attach_socket(LaunchSocket::Pulse, s.path());
+            Ok(Some(s))
+        }
+        Err(e) if e.refused() => {
+            eprintln!("nestbox: {e}; binding its main socket read-only instead");
+            plan.attach_socket(LaunchSocket::Pulse, &main);
+            Ok(None)
+        }
+        Err(e) => Err(fail(&e, 125)),
     }
 }

@@ -4,7 +4,7 @@
 use super::fail;
 use crate::host::{HostFacts, RealFs};
 use crate::plan::Plan;
-use crate::profile::{NestedSize, Network, SearchPath, X11};
+use crate::profile::{Audio, Gpu, NestedSize, Network, SearchPath, X11};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +18,12 @@ pub struct Target {
     /// Override the profile's X11 mode: host (share the host display), nested (a Xephyr window of its own) or none
     #[arg(long, value_name = "MODE")]
     x11: Option<X11>,
+    /// Override the profile's sound: pulse (the user's PulseAudio server, through a socket of the sandbox's own) or none
+    #[arg(long, value_name = "MODE")]
+    audio: Option<Audio>,
+    /// Override the profile's graphics devices: auto, dri, nvidia or none
+    #[arg(long, value_name = "MODE")]
+    gpu: Option<Gpu>,
     /// The profile, then arguments appended to its command
     #[arg(
         value_name = "PROFILE [ARGS]",
@@ -42,6 +48,12 @@ impl Target {
         if let Some(mode) = self.x11 {
             profile.x11 = mode;
         }
+        if let Some(mode) = self.audio {
+            profile.audio = mode;
+        }
+        if let Some(mode) = self.gpu {
+            profile.gpu = mode;
+        }
         tracing::debug!(?profile, "profile resolved");
         match profile.x11 {
             X11::Host => facts.read_xauthority(),
@@ -54,6 +66,9 @@ impl Target {
                 }
             }
             X11::None => {}
+        }
+        if profile.gpu != Gpu::None {
+            facts.gpu = Some(crate::host::gpu::scan(std::path::Path::new("/")));
         }
         let plan = crate::plan::build(&profile, &facts, &RealFs, self.command.as_deref(), args)
             .map_err(|e| fail(&e, e.exit_code()))?;

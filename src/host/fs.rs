@@ -32,6 +32,10 @@ pub trait HostFs {
     fn lstat(&self, path: &Path) -> FileKind;
     /// Whether the file at `path` (a regular file) has an execute bit the user can use.
     fn executable(&self, path: &Path) -> bool;
+    /// The text of a small configuration file, or none when it cannot be read.
+    fn read_text(&self, path: &Path) -> Option<String>;
+    /// The names in directory `path`, unsorted; empty when it cannot be read.
+    fn list(&self, path: &Path) -> Vec<String>;
 
     /// The kind of `path`, following symlinks (as a bind mount does).
     fn stat(&self, path: &Path) -> FileKind {
@@ -126,12 +130,28 @@ impl HostFs for RealFs {
         std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
             && nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
     }
+
+    fn read_text(&self, path: &Path) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+
+    fn list(&self, path: &Path) -> Vec<String> {
+        std::fs::read_dir(path).map_or_else(
+            |_| Vec::new(),
+            |d| {
+                d.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            },
+        )
+    }
 }
 
 /// A host made of a list of paths, for tests. Parent directories are implied.
 #[derive(Debug, Default, Clone)]
 pub struct FakeFs {
     entries: BTreeMap<PathBuf, (FileKind, bool)>,
+    texts: BTreeMap<PathBuf, String>,
 }
 
 impl FakeFs {
@@ -141,6 +161,11 @@ impl FakeFs {
     pub fn with(mut self, path: &str, kind: FileKind) -> FakeFs {
         self.entries.insert(PathBuf::from(path), (kind, false));
         self
+    }
+    /// A regular file holding `text`.
+    pub fn with_text(mut self, path: &str, text: &str) -> FakeFs {
+        self.texts.insert(PathBuf::from(path), text.to_string());
+        self.with(path, FileKind::File)
     }
     pub fn with_program(mut self, path: &str) -> FakeFs {
         self.entries
@@ -161,5 +186,21 @@ impl HostFs for FakeFs {
     }
     fn executable(&self, path: &Path) -> bool {
         self.entries.get(path).is_some_and(|(_, x)| *x)
+    }
+    fn read_text(&self, path: &Path) -> Option<String> {
+        self.texts.get(&self.realpath(path)?).cloned()
+    }
+    fn list(&self, path: &Path) -> Vec<String> {
+        let Some(dir) = self.realpath(path) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = self
+            .entries
+            .keys()
+            .filter_map(|p| p.strip_prefix(&dir).ok()?.iter().next())
+            .filter_map(|n| n.to_str().map(String::from))
+            .collect();
+        names.dedup();
+        names
     }
 }

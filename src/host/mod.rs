@@ -2,6 +2,7 @@
 //! Xauthority file. Parsers are pure ([`parse_display`], [`parse_xauthority`]); probing is thin and
 //! reads only what the profile needs.
 
+mod audio;
 mod display;
 mod fs;
 pub mod gpu;
@@ -9,8 +10,10 @@ pub mod landlock;
 mod xauth;
 mod xserver;
 
+pub use audio::{find_pulse_server, PulseServer, PulseServerError};
 pub use display::{parse_display, Display, DisplayError};
 pub use fs::{FakeFs, FileKind, HostFs, RealFs};
+pub use gpu::GpuHost;
 pub use xauth::{
     find_cookie, parse_xauthority, wildcard_copy, write_xauthority, XauthEntry, XauthError,
     FAMILY_LOCAL, FAMILY_WILD, MIT_MAGIC_COOKIE,
@@ -60,6 +63,8 @@ pub struct HostFacts {
     /// Display numbers with an abstract socket in the host's network namespace; read only for a
     /// nested display that shares the network.
     pub abstract_displays: Vec<u32>,
+    /// The host's graphics devices and driver files; read only for a profile with a GPU mode.
+    pub gpu: Option<gpu::GpuHost>,
 }
 
 /// A home the sandbox can mount its own over: absolute, normal, and not the root itself.
@@ -119,6 +124,7 @@ impl HostFacts {
             landlock_scopes: landlock::can_scope(),
             monitor: None,
             abstract_displays: Vec::new(),
+            gpu: None,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use super::{
     program, x11, AbstractSockets, BindKind, Command, Confinement, DisplayPlan, FileContents,
-    HostStep, IdMap, Mount, Namespaces, Plan, PlanError, Process,
+    HostStep, IdMap, LaunchSocket, Mount, Namespaces, Plan, PlanError, Process,
 };
 use crate::host::{FileKind, HostFacts, HostFs};
 use crate::profile::{Access, Home, Network, Profile, ProfilePath, X11};
@@ -54,6 +54,8 @@ pub fn build(
     let confinement = confinement(profile, facts)?;
     let mut display = b.display()?;
     let wayland = b.wayland()?;
+    let audio = b.audio()?;
+    let gpu = b.gpu()?;
     let (home_backing, host_steps) = b.home();
     b.profile_binds()?;
     b.mounts.push(Mount::ReadOnly { dst: "/".into() });
@@ -102,6 +104,8 @@ pub fn build(
         mounts: b.mounts,
         display,
         wayland,
+        audio,
+        gpu,
         confinement,
         process: Process {
             program: program_path,
@@ -167,22 +171,23 @@ fn hostname(profile: &Profile) -> String {
     }
 }
 
-struct Builder<'a> {
-    profile: &'a Profile,
-    facts: &'a HostFacts,
-    fs: &'a dyn HostFs,
+/// The plan in the making; `media` adds its sound and graphics steps through it.
+pub(super) struct Builder<'a> {
+    pub(super) profile: &'a Profile,
+    pub(super) facts: &'a HostFacts,
+    pub(super) fs: &'a dyn HostFs,
     hostname: String,
-    mounts: Vec<Mount>,
-    env: BTreeMap<String, String>,
+    pub(super) mounts: Vec<Mount>,
+    pub(super) env: BTreeMap<String, String>,
 }
 
 impl Builder<'_> {
-    fn push(&mut self, m: Mount) {
+    pub(super) fn push(&mut self, m: Mount) {
         self.mounts.push(m);
     }
     /// Bind host `src` at `dst`; the source is resolved on the host first (the child sees the host
     /// only under /oldroot, where an absolute symlink would point elsewhere). False when missing.
-    fn bind(&mut self, src: &Path, dst: PathBuf, kind: BindKind) -> bool {
+    pub(super) fn bind(&mut self, src: &Path, dst: PathBuf, kind: BindKind) -> bool {
         match self.fs.realpath(src) {
             Some(src) => {
                 self.push(Mount::Bind { src, dst, kind });
@@ -194,7 +199,7 @@ impl Builder<'_> {
     fn ro(&mut self, path: &str) {
         self.bind(Path::new(path), path.into(), BindKind::ReadOnly);
     }
-    fn file(&mut self, dst: &str, mode: u32, bytes: impl Into<Vec<u8>>, describe: &str) {
+    pub(super) fn file(&mut self, dst: &str, mode: u32, bytes: impl Into<Vec<u8>>, describe: &str) {
         let contents = FileContents {
             bytes: bytes.into(),
             describe: describe.to_string(),
@@ -367,7 +372,7 @@ impl Builder<'_> {
         });
     }
 
-    fn runtime_dir(&self) -> PathBuf {
+    pub(super) fn runtime_dir(&self) -> PathBuf {
         format!("/run/user/{}", self.facts.uid).into()
     }
 
@@ -394,8 +399,9 @@ impl Builder<'_> {
                 let server = x11::nested_server(self.profile, self.facts, self.fs)?;
                 let shared = self.profile.network == Network::Shared;
                 let number = x11::inside_number(shared, &self.facts.abstract_displays);
-                self.x11_socket_dir(Mount::NestedSocket {
+                self.x11_socket_dir(Mount::LaunchSocket {
                     dst: format!("/tmp/.X11-unix/X{number}").into(),
+                    of: LaunchSocket::NestedX,
                 });
                 self.push(Mount::NestedXauthority {
                     dst: x11::XAUTHORITY.into(),

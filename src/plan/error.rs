@@ -23,6 +23,10 @@ pub enum PlanError {
     NoXephyr,
     #[error("{0} (give [nested] size = \"WIDTHxHEIGHT\" to skip asking)")]
     MonitorSize(String),
+    #[error("audio = \"pulse\": {0}")]
+    NoAudio(String),
+    #[error("{0}")]
+    NoGpu(String),
     #[error("wayland = true, but {0}")]
     NoWayland(String),
     #[error("this kernel cannot keep the sandbox from the host's abstract Unix sockets (Landlock ABI 6, Linux 6.12, is needed), and the profile shares the network: an app inside could connect to the host's X server at @/tmp/.X11-unix/X* and around {mode}; set network = \"none\", or allow_host_abstract_sockets = true in [sandbox] to accept the risk")]

@@ -1,7 +1,7 @@
 //! `nestbox explain`: the plan in words. The JSON form is the plan's own serialization.
 
 use super::build::DEVICES;
-use super::{AbstractSockets, BindKind, DisplayPlan, HostStep, Mount, Plan};
+use super::{AbstractSockets, BindKind, DisplayPlan, HostStep, LaunchSocket, Mount, Plan};
 use crate::profile::Clipboard;
 use std::fmt::Write;
 use std::path::Path;
@@ -11,6 +11,13 @@ fn bind_word(kind: BindKind) -> &'static str {
         BindKind::ReadOnly => "read-only",
         BindKind::ReadWrite => "read-write",
         BindKind::Device => "device",
+    }
+}
+
+fn launch_socket_words(of: LaunchSocket) -> &'static str {
+    match of {
+        LaunchSocket::NestedX => "the nested X server's socket",
+        LaunchSocket::Pulse => "the sandbox's own PulseAudio socket",
     }
 }
 
@@ -46,9 +53,10 @@ fn step(m: &Mount) -> String {
         }
         Mount::Protect { dst } => format!("protect     {} (read-only over itself)", dst.display()),
         Mount::ReadOnly { dst } => format!("read-only   {}", dst.display()),
-        Mount::NestedSocket { dst } => format!(
-            "bind        {} <- the nested X server's socket, once started (read-only)",
-            dst.display()
+        Mount::LaunchSocket { dst, of } => format!(
+            "bind        {} <- {}, made at launch (read-only)",
+            dst.display(),
+            launch_socket_words(*of)
         ),
         Mount::NestedXauthority { dst } => format!(
             "file        {} (mode 0600): the nested server's cookie, made at launch, wildcard family",
@@ -64,6 +72,7 @@ pub fn explain_text(plan: &Plan) -> String {
     let _ = overview(&mut out, plan)
         .and_then(|()| sharing(&mut out, plan))
         .and_then(|()| nested(&mut out, plan))
+        .and_then(|()| super::media::explain(&mut out, plan))
         .and_then(|()| steps(&mut out, plan));
     out
 }
@@ -307,8 +316,9 @@ pub fn describe_step_for_error(m: &Mount) -> String {
         Mount::File { dst, .. } => format!("write {} in the sandbox", dst.display()),
         Mount::Protect { dst } => format!("make {} read-only in the sandbox", dst.display()),
         Mount::ReadOnly { dst } => format!("make {} read-only in the sandbox", dst.display()),
-        Mount::NestedSocket { dst } => format!(
-            "bind the nested X server's socket into the sandbox at {}",
+        Mount::LaunchSocket { dst, of } => format!(
+            "bind {} into the sandbox at {}",
+            launch_socket_words(*of),
             dst.display()
         ),
         Mount::NestedXauthority { dst } => format!("write {} in the sandbox", dst.display()),

@@ -5,12 +5,14 @@
 mod build;
 mod error;
 mod explain;
+mod media;
 mod program;
 mod x11;
 
 pub use build::build;
 pub use error::PlanError;
 pub use explain::{describe_step_for_error, explain_text};
+pub use media::{AudioPlan, GpuPlan, PULSE_CLIENT_CONF};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -92,14 +94,26 @@ pub enum Mount {
     ReadOnly {
         dst: PathBuf,
     },
-    /// The socket of the nested X server, which is started at launch: a read-only bind.
-    NestedSocket {
+    /// The socket of a server nestbox starts or opens at launch: a read-only bind once known.
+    LaunchSocket {
         dst: PathBuf,
+        of: LaunchSocket,
     },
     /// An Xauthority (mode 0600) with the nested server's cookie, made fresh at launch.
     NestedXauthority {
         dst: PathBuf,
     },
+}
+
+/// Whose socket a [`Mount::LaunchSocket`] binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LaunchSocket {
+    /// The nested X server's.
+    NestedX,
+    /// The sandbox's own socket on the user's PulseAudio server (or, where the server refuses to
+    /// make one, its main socket).
+    Pulse,
 }
 
 /// A change on the host made before the launch.
@@ -202,6 +216,9 @@ pub struct Plan {
     pub display: DisplayPlan,
     /// The host's Wayland socket, when shared.
     pub wayland: Option<PathBuf>,
+    pub audio: AudioPlan,
+    /// Graphics devices, unless `gpu = "none"`.
+    pub gpu: Option<GpuPlan>,
     pub confinement: Confinement,
     pub process: Process,
 }
@@ -218,7 +235,7 @@ impl Mount {
             | Mount::File { dst, .. }
             | Mount::Protect { dst }
             | Mount::ReadOnly { dst }
-            | Mount::NestedSocket { dst }
+            | Mount::LaunchSocket { dst, .. }
             | Mount::NestedXauthority { dst } => dst,
         }
     }
@@ -233,10 +250,27 @@ impl Plan {
         }
     }
 
+    /// Fill in the socket of a server opened at launch: its placeholder becomes an ordinary
+    /// read-only bind.
+    pub fn attach_socket(&mut self, of: LaunchSocket, socket: &std::path::Path) {
+        for m in &mut self.mounts {
+            if let Mount::LaunchSocket { dst, of: o } = m {
+                if *o == of {
+                    *m = Mount::Bind {
+                        src: socket.to_path_buf(),
+                        dst: dst.clone(),
+                        kind: BindKind::ReadOnly,
+                    }
+                }
+            }
+        }
+    }
+
     /// Fill in what only the launch knows of a nested display: the socket of the server it
     /// started and its cookie. The placeholders become an ordinary read-only bind and a file with
     /// the cookie under the wildcard family, for the display number the sandbox uses.
     pub fn attach_nested(&mut self, socket: &std::path::Path, cookie: &[u8]) {
+        self.attach_socket(LaunchSocket::NestedX, socket);
         let DisplayPlan::Nested { inside, .. } = &self.display else {
             return;
         };
@@ -249,27 +283,17 @@ impl Plan {
             data: cookie.to_vec(),
         };
         for m in &mut self.mounts {
-            match m {
-                Mount::NestedSocket { dst } => {
-                    *m = Mount::Bind {
-                        src: socket.to_path_buf(),
-                        dst: dst.clone(),
-                        kind: BindKind::ReadOnly,
-                    }
+            if let Mount::NestedXauthority { dst } = m {
+                *m = Mount::File {
+                    dst: dst.clone(),
+                    mode: 0o600,
+                    contents: FileContents {
+                        bytes: crate::host::write_xauthority(std::slice::from_ref(&entry)),
+                        describe: format!(
+                            "the nested display's cookie for {inside}, wildcard family"
+                        ),
+                    },
                 }
-                Mount::NestedXauthority { dst } => {
-                    *m = Mount::File {
-                        dst: dst.clone(),
-                        mode: 0o600,
-                        contents: FileContents {
-                            bytes: crate::host::write_xauthority(std::slice::from_ref(&entry)),
-                            describe: format!(
-                                "the nested display's cookie for {inside}, wildcard family"
-                            ),
-                        },
-                    }
-                }
-                _ => {}
             }
         }
     }

@@ -108,4 +108,20 @@ impl HostFs for View<'_> {
     fn executable(&self, path: &Path) -> bool {
         self.host_path(path).is_some_and(|h| self.fs.executable(&h))
     }
+
+    fn read_text(&self, path: &Path) -> Option<String> {
+        self.fs.read_text(&self.host_path(path)?)
+    }
+
+    fn list(&self, path: &Path) -> Vec<String> {
+        self.host_path(path)
+            .map_or_else(Vec::new, |h| self.fs.list(&h))
+    }
+}
+
+/// Whether `path` will exist inside the sandbox that `mounts` build (through symlinks too).
+pub fn visible(mounts: &[Mount], fs: &dyn HostFs, path: &Path) -> bool {
+    View { mounts, fs }
+        .lookup(path)
+        .is_some_and(|(kind, _)| kind.exists())
 }

@@ -8,7 +8,7 @@ mod validate;
 
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
-pub use schema::{Clipboard, Home, Network, X11};
+pub use schema::{Audio, Clipboard, Gpu, Home, Network, X11};
 pub use validate::{parse_size, NESTED_SIZE_RANGE};
 
 use serde::Serialize;
@@ -108,6 +108,8 @@ pub struct Profile {
     pub wayland: bool,
     /// Start even where Landlock cannot keep the host's abstract Unix sockets out of reach.
     pub allow_host_abstract_sockets: bool,
+    pub audio: Audio,
+    pub gpu: Gpu,
     pub home: Home,
     pub sys: bool,
     pub opt: bool,
@@ -116,7 +118,8 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The defaults every profile starts from: no network, no display, a persistent home.
+    /// The defaults every profile starts from: no network, no display, no sound, no GPU, a
+    /// persistent home.
     pub fn empty(name: &str, source: PathBuf) -> Profile {
         Profile {
             name: name.to_string(),
@@ -132,6 +135,8 @@ impl Profile {
             nested: Nested::default(),
             wayland: false,
             allow_host_abstract_sockets: false,
+            audio: Audio::None,
+            gpu: Gpu::None,
             home: Home::Persistent,
             sys: false,
             opt: false,

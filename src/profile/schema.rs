@@ -41,6 +41,8 @@ pub struct RawSandbox {
     pub x11: Option<X11>,
     pub wayland: Option<bool>,
     pub allow_host_abstract_sockets: Option<bool>,
+    pub audio: Option<Audio>,
+    pub gpu: Option<Gpu>,
     pub home: Option<Home>,
     pub sys: Option<bool>,
     pub opt: Option<bool>,
@@ -115,6 +117,49 @@ impl std::str::FromStr for X11 {
         }
     }
 }
+
+/// Whether the sandbox can play and record sound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audio {
+    /// The user's PulseAudio server (PipeWire's counts), through a socket of the sandbox's own;
+    /// the launch stops when there is none.
+    Pulse,
+    /// The same when a server runs; otherwise no sound, and the app starts anyway.
+    Auto,
+    /// No sound server socket and no sound devices.
+    None,
+}
+
+/// Which graphics devices the sandbox gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gpu {
+    /// Whatever the host has: its DRI nodes and its NVIDIA devices, none when it has none.
+    Auto,
+    /// The DRI render and card nodes, with the /sys entries Mesa reads.
+    Dri,
+    /// The NVIDIA device nodes, /sys/module/nvidia*, and driver files the sandbox would not see.
+    Nvidia,
+    /// No graphics device: software rendering only.
+    None,
+}
+
+macro_rules! from_str_by_serde_name {
+    ($ty:ty, $what:literal, [$($name:literal => $v:expr),+]) => {
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<$ty, String> {
+                match s {
+                    $($name => Ok($v),)+
+                    _ => Err(format!(concat!("{:?} is not ", $what, " ({})"), s, [$($name),+].join(", "))),
+                }
+            }
+        }
+    };
+}
+from_str_by_serde_name!(Audio, "an audio mode", ["pulse" => Audio::Pulse, "auto" => Audio::Auto, "none" => Audio::None]);
+from_str_by_serde_name!(Gpu, "a GPU mode", ["auto" => Gpu::Auto, "dri" => Gpu::Dri, "nvidia" => Gpu::Nvidia, "none" => Gpu::None]);
 
 /// What backs the sandbox's home directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

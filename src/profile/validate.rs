@@ -15,6 +15,8 @@ const MANAGED_ENV: &[&str] = &[
     "DISPLAY",
     "XAUTHORITY",
     "WAYLAND_DISPLAY",
+    "PULSE_SERVER",
+    "PULSE_CLIENTCONFIG",
 ];
 
 pub(super) struct FileText<'a> {
@@ -153,6 +155,8 @@ pub(super) fn apply(
     if let Some(wm) = &raw.nested.window_manager {
         into.nested.window_manager = Some(command(file, wm, "window_manager")?);
     }
+    into.audio = s.audio.unwrap_or(into.audio);
+    into.gpu = s.gpu.unwrap_or(into.gpu);
     into.home = s.home.unwrap_or(into.home);
     into.sys = s.sys.unwrap_or(into.sys);
     into.opt = s.opt.unwrap_or(into.opt);

@@ -201,7 +201,7 @@ fn step(m: &Mount) -> Result<Step, FreezeError> {
         Mount::ReadOnly { dst } => Step::ReadOnly {
             dst: Dst::new(dst)?,
         },
-        Mount::NestedSocket { .. } | Mount::NestedXauthority { .. } => {
+        Mount::LaunchSocket { .. } | Mount::NestedXauthority { .. } => {
             return Err(FreezeError::Unattached)
         }
     })

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod pulse;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

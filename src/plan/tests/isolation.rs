@@ -48,8 +48,9 @@ fn nested_display_is_a_placeholder_socket_under_a_number_free_on_the_host() {
                 dst: "/tmp/.X11-unix".into(),
                 mode: 0o755
             },
-            Mount::NestedSocket {
-                dst: "/tmp/.X11-unix/X102".into()
+            Mount::LaunchSocket {
+                dst: "/tmp/.X11-unix/X102".into(),
+                of: LaunchSocket::NestedX,
             },
             Mount::ReadOnly {
                 dst: "/tmp/.X11-unix".into()

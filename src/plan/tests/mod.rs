@@ -32,6 +32,7 @@ fn facts() -> HostFacts {
         landlock_scopes: true,
         monitor: None,
         abstract_displays: Vec::new(),
+        gpu: None,
     }
 }
 
@@ -251,6 +252,11 @@ fn minimal_profile_gives_the_exact_plan() {
                 "/etc/hosts",
                 "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\txterm\n"
             ),
+            // Even with no sound: players fail to connect instead of starting a daemon inside.
+            (
+                "/run/nestbox/pulse-client.conf",
+                "# Written by nestbox.\nenable-shm = no\nenable-memfd = no\nautospawn = no\n"
+            ),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
@@ -269,6 +275,7 @@ fn minimal_profile_gives_the_exact_plan() {
             "LANG=de_DE.UTF-8",
             "LOGNAME=ann",
             "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games",
+            "PULSE_CLIENTCONFIG=/run/nestbox/pulse-client.conf",
             "SECRET=x",
             "SHELL=/bin/bash",
             "TERM=xterm-256color",
@@ -553,3 +560,4 @@ fn command_override_is_checked_like_a_profile_program() {
 }
 
 mod isolation;
+mod media;

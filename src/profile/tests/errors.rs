@@ -652,3 +652,37 @@ fn wayland_display_is_managed() {
         "WAYLAND_DISPLAY is set by nestbox and cannot be changed by a profile",
     );
 }
+
+#[test]
+fn pulse_variables_are_managed() {
+    for var in ["PULSE_SERVER", "PULSE_CLIENTCONFIG"] {
+        let text = format!("[env]\n{var} = \"unix:/tmp/x\"\n");
+        let (_fx, path, err) = single_error(&text);
+        assert_invalid(
+            &err,
+            &path,
+            &text,
+            "\"unix:/tmp/x\"",
+            &format!("{var} is set by nestbox and cannot be changed by a profile"),
+        );
+    }
+}
+
+#[test]
+fn bad_audio_and_gpu_modes() {
+    for (text, needle, variant) in [
+        (
+            "[sandbox]\naudio = \"alsa\"\n",
+            "\"alsa\"",
+            "unknown variant `alsa`",
+        ),
+        (
+            "[sandbox]\ngpu = \"amd\"\n",
+            "\"amd\"",
+            "unknown variant `amd`",
+        ),
+    ] {
+        let (_fx, path, err) = single_error(text);
+        assert_toml_error(&err, &path, text, needle, &[variant]);
+    }
+}

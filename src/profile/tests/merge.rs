@@ -65,6 +65,8 @@ pass_env = ["LANG", "APP_DEBUG"]
 [sandbox]
 network = "none"
 opt = true
+audio = "pulse"
+gpu = "dri"
 
 [filesystem]
 dev = ["/dev/dri"]
@@ -107,6 +109,8 @@ fn extends_chain_merges_into_the_exact_profile() {
         },
         wayland: true,
         allow_host_abstract_sockets: true,
+        audio: Audio::Pulse,
+        gpu: Gpu::Dri,
         home: Home::Tmpfs,
         sys: true,
         opt: true,
@@ -182,7 +186,7 @@ fn extends_chain_merges_into_the_exact_profile() {
     );
     assert_eq!(
         got.binds[4].origin.to_string(),
-        format!("{}:13:8", app.display())
+        format!("{}:15:8", app.display())
     );
 }
 

@@ -1,0 +1,92 @@
+//! Graphics, for real, with what this machine has (no GPU): OpenGL inside a gpu sandbox on the
+//! test's Xvfb (Mesa's llvmpipe), a bound character device used inside, and the one line a profile
+//! gets when it asks for a GPU the host lacks. NVIDIA binds were checked on a GPU machine: see
+//! docs/media.md.
+
+#[macro_use]
+mod common;
+
+use common::*;
+
+fn gpu_profile(env: &TestEnv, gpu: &str, extra: &str) {
+    env.profile(
+        "g",
+        &format!(
+            "extends = [\"base\", \"x11\", \"gpu\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n\
+             [sandbox]\ngpu = \"{gpu}\"\n{extra}"
+        ),
+    );
+}
+
+#[test]
+fn glxinfo_inside_a_gpu_sandbox_renders() {
+    unprivileged!("glxinfo_inside_a_gpu_sandbox_renders");
+    let mut env = TestEnv::new("gpu-glx");
+    let x = Xvfb::start(&env);
+    env.extra_env.push(("DISPLAY".into(), x.display.clone()));
+    env.extra_env
+        .push(("XAUTHORITY".into(), x.xauthority.display().to_string()));
+    gpu_profile(&env, "auto", "");
+    let o = env.run(&[
+        "run",
+        "g",
+        "glxinfo -B | grep -E 'direct rendering|OpenGL renderer string'",
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}{out}", stderr(&o));
+    assert!(out.contains("direct rendering: Yes"), "{out}");
+    assert!(out.contains("OpenGL renderer string: llvmpipe"), "{out}");
+}
+
+#[test]
+fn a_bound_character_device_is_usable_inside() {
+    unprivileged!("a_bound_character_device_is_usable_inside");
+    let env = TestEnv::new("gpu-dev");
+    // GPU nodes are bound the same way ("device" binds: device nodes usable); this machine has
+    // none, so /dev/full stands in under another name.
+    gpu_profile(
+        &env,
+        "auto",
+        "[filesystem]\ndev = [\"/dev/full:/dev/standin\"]\n",
+    );
+    let o = env.run(&[
+        "run",
+        "--x11",
+        "none",
+        "g",
+        "head -c 4 /dev/standin | od -An -tx1; dd if=/dev/zero of=/dev/standin bs=1 count=1",
+    ]);
+    assert_eq!(stdout(&o).split_whitespace().collect::<Vec<_>>(), ["00"; 4]);
+    assert!(
+        stderr(&o).contains("No space left on device"),
+        "a write reaches the device itself: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn asking_for_a_gpu_the_host_lacks_is_one_line() {
+    unprivileged!("asking_for_a_gpu_the_host_lacks_is_one_line");
+    let env = TestEnv::new("gpu-missing");
+    gpu_profile(&env, "nvidia", "");
+    if std::path::Path::new("/dev/nvidiactl").exists() {
+        return; // Not this test's host.
+    }
+    let o = env.run(&["run", "--x11", "none", "g", "true"]);
+    assert_one_line_error(
+        &o,
+        125,
+        "gpu = \"nvidia\", but this host has no NVIDIA device",
+    );
+    if !std::path::Path::new("/dev/dri").exists() {
+        let o = env.run(&["run", "--x11", "none", "--gpu", "dri", "g", "true"]);
+        assert_one_line_error(&o, 125, "gpu = \"dri\", but this host has no /dev/dri");
+        // auto takes what there is: nothing here, and says so.
+        let o = env.run(&["run", "--x11", "none", "--gpu", "auto", "g", "ls /dev"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(!stdout(&o).contains("dri") && !stdout(&o).contains("nvidia"));
+        let text = stdout(&env.run(&["explain", "--x11", "none", "--gpu", "auto", "g"]));
+        assert!(text.contains("DRI: no /dev/dri nodes"), "{text}");
+        assert!(text.contains("NVIDIA: none (no /dev/nvidiactl)"), "{text}");
+    }
+}
