@@ -45,7 +45,7 @@ def die(message):
 
 
 def file_contents(plan, dst):
-    """The bytes nestbox writes at dst (src/plan/build.rs, Builder::etc)."""
+    """The bytes nestbox writes at dst (src/plan/build.rs, Builder::etc; src/plan/media.rs)."""
     uid, gid = plan["uid_map"]["inside"], plan["gid_map"]["inside"]
     host = plan["hostname"]
     if dst == "/etc/passwd":
@@ -61,6 +61,8 @@ def file_contents(plan, dst):
         return f"{host}\n"
     if dst == "/etc/hosts":
         return f"127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{host}\n"
+    if dst == "/run/nestbox/pulse-client.conf":  # src/plan/media.rs, CLIENT_CONF_TEXT
+        return "# Written by nestbox.\nenable-shm = no\nenable-memfd = no\nautospawn = no\n"
     die(f"no known contents for the generated file {dst} (the plan's JSON leaves them out)")
 
 
@@ -182,6 +184,14 @@ def translate(plan, filedir):
             rows.append((step, ["--ro-bind-try", dst, dst], "source: the host's " + dst))
         elif op == "read-only":
             rows.append((step, ["--remount-ro", dst], ""))
+        elif op == "launch-socket" and m["of"] == "pulse":
+            rows.append(
+                (
+                    step,
+                    ["--ro-bind", plan["audio"]["server"]["socket"], dst],
+                    "the server's main socket: bwrap has no socket of the sandbox's own",
+                )
+            )
         else:
             die(f"step {n} ({op}) has no bwrap equivalent")
         i += 1

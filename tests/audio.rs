@@ -189,3 +189,34 @@ fn pulse_without_a_server_is_one_line_and_auto_starts_without_sound() {
     let o = env.run(&["explain", "--audio", "auto", "player"]);
     assert!(stdout(&o).contains("Sound: none, since audio = \"auto\" found no server"));
 }
+
+#[test]
+fn killing_nestbox_still_unloads_the_socket() {
+    unprivileged!("killing_nestbox_still_unloads_the_socket");
+    let env = TestEnv::new("audio-kill");
+    let pulse = Pulse::start(&env, &[]);
+    sound_profile(&env, "pulse");
+    let mut app = env
+        .nestbox(&["run", "player", "sleep 300"])
+        .spawn()
+        .unwrap();
+    wait_for(20, "the sandbox's module", || {
+        sandbox_modules(&pulse).into_iter().next()
+    });
+    app.kill().unwrap(); // SIGKILL: nestbox cannot clean up; its helper sees its pipe close.
+    app.wait().unwrap();
+    wait_for(10, "the module to be unloaded", || {
+        sandbox_modules(&pulse).is_empty().then_some(())
+    });
+    let dir = env.runtime.join("nestbox/pulse");
+    wait_for(10, "the socket directory to go", || {
+        std::fs::read_dir(&dir)
+            .map_or(true, |mut d| d.next().is_none())
+            .then_some(())
+    });
+    assert!(pids_with("nestbox-pulse").iter().all(|p| {
+        !std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+            .unwrap_or_default()
+            .contains(&env.runtime.display().to_string())
+    }));
+}

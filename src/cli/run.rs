@@ -4,7 +4,7 @@
 use super::{fail, target::Target};
 use crate::plan::{AudioPlan, DisplayPlan, LaunchSocket, Plan};
 use crate::profile::Clipboard;
-use crate::pulse::SandboxSocket;
+use crate::pulse::helper::{self, Helper, Opened};
 use crate::xephyr::clipboard;
 
 #[derive(Debug, clap::Args)]
@@ -57,7 +57,7 @@ pub fn run(args: RunArgs) -> i32 {
 /// The sandbox's own socket on the PulseAudio server, in `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME`;
 /// the server's main socket where it refuses to make one (said on stderr) or there is no runtime
 /// directory to make it in.
-fn open_sound(plan: &mut Plan) -> Result<Option<SandboxSocket>, i32> {
+fn open_sound(plan: &mut Plan) -> Result<Option<Helper>, i32> {
     let AudioPlan::Pulse {
         server,
         sockets_dir,
@@ -74,14 +74,14 @@ fn open_sound(plan: &mut Plan) -> Result<Option<SandboxSocket>, i32> {
     // Short enough that the socket's path fits a sockaddr_un (108 bytes) in any sane runtime dir.
     let name: String = plan.profile.chars().take(24).collect();
     let dir = dir.join(format!("{}-{name}", std::process::id()));
-    match SandboxSocket::open(&main, &dir) {
-        Ok(s) => {
-            tracing::debug!(socket = %s.path().display(), module = s.module_index(), "sound socket open");
-            plan.attach_socket(LaunchSocket::Pulse, s.path());
-            Ok(Some(s))
+    match helper::start(&main, &dir) {
+        Ok(Opened::Own(h)) => {
+            tracing::debug!(socket = %h.socket().display(), "sound socket open");
+            plan.attach_socket(LaunchSocket::Pulse, h.socket());
+            Ok(Some(h))
         }
-        Err(e) if e.refused() => {
-            eprintln!("nestbox: {e}; binding its main socket read-only instead");
+        Ok(Opened::Refused(reason)) => {
+            eprintln!("nestbox: {reason}; binding its main socket read-only instead");
             plan.attach_socket(LaunchSocket::Pulse, &main);
             Ok(None)
         }

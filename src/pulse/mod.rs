@@ -1,6 +1,13 @@
 //! The host side of a sandbox's sound: a `module-native-protocol-unix` socket of its own on the
 //! user's PulseAudio server, loaded for the sandbox's lifetime and unloaded when it ends. What the
 //! sandbox sees of it (a bind of the socket, PULSE_SERVER) is left to the plan and the sandbox.
+//!
+//! libpulse pulls some thirty libraries into a process (codecs among them), which would cost every
+//! launch milliseconds: so this runs in its own small program, `nestbox-pulse`, that nestbox starts
+//! only for a sandbox with sound ([`helper`]). It also outlives a SIGKILLed nestbox just long enough
+//! to unload the socket.
+
+pub mod helper;
 
 use std::cell::{Cell, RefCell};
 use std::fs;

@@ -1,0 +1,145 @@
+//! `nestbox-pulse`, the program that holds a sandbox's PulseAudio socket, and nestbox's side of it.
+//!
+//! nestbox starts `nestbox-pulse SERVER DIR` in a session of its own with two pipes. The helper
+//! opens a [`SandboxSocket`](super::SandboxSocket) and answers one line on its stdout: `ready`,
+//! `refused REASON` or `error REASON`. Then it waits for its stdin to close, which happens when
+//! nestbox is done with the sandbox or dies, even by SIGKILL (nestbox and the sandbox's PID 1 hold
+//! the only write ends), and unloads the socket before it exits.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The helper's file name, next to the `nestbox` binary.
+pub const PROGRAM: &str = "nestbox-pulse";
+/// How long the helper may take to unload the socket and exit once told to.
+const STOP_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HelperError {
+    #[error("cannot start {}: {source}", path.display())]
+    Spawn {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A running helper holding the sandbox's socket; dropping it unloads the socket and waits.
+pub struct Helper {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    socket: PathBuf,
+}
+
+/// What the helper could do.
+pub enum Opened {
+    /// A socket of the sandbox's own.
+    Own(Helper),
+    /// The server reached, but it would not load the module: why.
+    Refused(String),
+}
+
+impl Helper {
+    /// The socket on the host: `DIR/native`.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+}
+
+/// Start the helper for the server at `server`, with the socket in `dir`, and wait for its answer.
+pub fn start(server: &Path, dir: &Path) -> Result<Opened, HelperError> {
+    let path = std::env::current_exe()
+        .map(|exe| exe.with_file_name(PROGRAM))
+        .unwrap_or_else(|_| PathBuf::from(PROGRAM));
+    let mut command = Command::new(&path);
+    command
+        .arg(server)
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // SAFETY: setsid is async-signal-safe. A session of its own keeps a Ctrl-C in nestbox's
+    // terminal from ending the helper before it has unloaded the socket.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|source| HelperError::Spawn { path, source })?;
+    let stdin = child.stdin.take();
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let helper = Helper {
+        child,
+        stdin,
+        socket: dir.join("native"),
+    };
+    let line = line.trim_end();
+    match line.split_once(' ').unwrap_or((line, "")) {
+        ("ready", _) => Ok(Opened::Own(helper)),
+        ("refused", reason) => Ok(Opened::Refused(reason.to_string())),
+        ("error", reason) => Err(HelperError::Failed(reason.to_string())),
+        _ => Err(HelperError::Failed(format!(
+            "{PROGRAM} ended without an answer (it is installed next to nestbox, and must match it)"
+        ))),
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+                _ => return,
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The helper program: `nestbox-pulse SERVER DIR`. Returns its exit status.
+pub fn serve(args: &[String]) -> i32 {
+    let [server, dir] = args else {
+        eprintln!("usage: {PROGRAM} SERVER-SOCKET DIR (started by nestbox)");
+        return 2;
+    };
+    let mut out = std::io::stdout();
+    let socket = match super::SandboxSocket::open(Path::new(server), Path::new(dir)) {
+        Ok(s) => s,
+        Err(e) => {
+            let word = if e.refused() { "refused" } else { "error" };
+            let _ = writeln!(out, "{word} {e}");
+            return 1;
+        }
+    };
+    if writeln!(out, "ready").and_then(|()| out.flush()).is_err() {
+        return 1;
+    }
+    // Until nestbox closes our stdin (or dies): then the socket goes with `socket`'s drop.
+    let mut buf = [0u8; 64];
+    let mut stdin = std::io::stdin();
+    loop {
+        match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Err(e) if e.kind() != std::io::ErrorKind::Interrupted => break,
+            _ => {}
+        }
+    }
+    drop(socket);
+    0
+}
