@@ -4,7 +4,7 @@
 //! tree (or a hostile link) never leads to a path outside it.
 
 use serde::Serialize;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -57,6 +57,7 @@ const MAX_HOPS: usize = 40;
 
 /// Look at the graphics devices and NVIDIA driver under `root`.
 pub fn scan(root: &Path) -> GpuHost {
+    let root = &Root::new(root);
     let host = GpuHost {
         dri: scan_dri(root),
         nvidia: scan_nvidia(root),
@@ -65,9 +66,42 @@ pub fn scan(root: &Path) -> GpuHost {
     host
 }
 
+/// The root directory scanned, with what was learnt of its paths: resolving a hundred paths
+/// walks the same few directories over and over, and every system call counts at launch.
+struct Root<'a> {
+    path: &'a Path,
+    /// Per path under the root: missing (`None`), not a link (`Some(None)`), or a link's target.
+    links: std::cell::RefCell<BTreeMap<PathBuf, Option<Option<PathBuf>>>>,
+}
+
+impl<'a> Root<'a> {
+    fn new(path: &'a Path) -> Root<'a> {
+        Root {
+            path,
+            links: Default::default(),
+        }
+    }
+
+    /// What `at` (a path under the root) is, remembered: see [`Root::links`].
+    fn link(&self, at: &Path) -> Option<Option<PathBuf>> {
+        if let Some(known) = self.links.borrow().get(at) {
+            return known.clone();
+        }
+        let found = match fs::symlink_metadata(at) {
+            Err(_) => None,
+            Ok(m) if !m.file_type().is_symlink() => Some(None),
+            Ok(_) => fs::read_link(at).ok().map(Some),
+        };
+        self.links
+            .borrow_mut()
+            .insert(at.to_path_buf(), found.clone());
+        found
+    }
+}
+
 /// `host` (an absolute host path) as a path under `root`.
-fn under(root: &Path, host: &Path) -> PathBuf {
-    let mut path = root.to_path_buf();
+fn under(root: &Root, host: &Path) -> PathBuf {
+    let mut path = root.path.to_path_buf();
     path.extend(host.components().filter_map(|c| match c {
         Component::Normal(name) => Some(name),
         _ => None,
@@ -87,7 +121,7 @@ fn parts(path: &Path) -> impl DoubleEndedIterator<Item = OsString> + '_ {
 /// The host path that `host` leads to, symlinks followed within `root`: an absolute target is read
 /// relative to the root and `..` stops at it. `None` when something on the way is missing or the
 /// links go round more than [`MAX_HOPS`] times.
-fn resolve(root: &Path, host: &Path) -> Option<PathBuf> {
+fn resolve(root: &Root, host: &Path) -> Option<PathBuf> {
     let mut done: Vec<OsString> = Vec::new();
     let mut todo: VecDeque<OsString> = parts(host).collect();
     let mut hops = 0;
@@ -96,18 +130,17 @@ fn resolve(root: &Path, host: &Path) -> Option<PathBuf> {
             done.pop();
             continue;
         }
-        let mut at = root.to_path_buf();
+        let mut at = root.path.to_path_buf();
         at.extend(&done);
         at.push(&name);
-        if !fs::symlink_metadata(&at).ok()?.file_type().is_symlink() {
+        let Some(target) = root.link(&at)? else {
             done.push(name);
             continue;
-        }
+        };
         hops += 1;
         if hops > MAX_HOPS {
             return None;
         }
-        let target = fs::read_link(&at).ok()?;
         if target.is_absolute() {
             done.clear();
         }
@@ -121,28 +154,28 @@ fn resolve(root: &Path, host: &Path) -> Option<PathBuf> {
 }
 
 /// What `host` leads to, as the kernel reports it (no symlinks are left on the way).
-fn metadata(root: &Path, host: &Path) -> Option<fs::Metadata> {
+fn metadata(root: &Root, host: &Path) -> Option<fs::Metadata> {
     fs::symlink_metadata(under(root, &resolve(root, host)?)).ok()
 }
 
-fn is_file(root: &Path, host: &Path) -> bool {
+fn is_file(root: &Root, host: &Path) -> bool {
     metadata(root, host).is_some_and(|m| !m.is_dir())
 }
 
-fn is_dir(root: &Path, host: &Path) -> bool {
+fn is_dir(root: &Root, host: &Path) -> bool {
     metadata(root, host).is_some_and(|m| m.is_dir())
 }
 
-fn read(root: &Path, host: &Path) -> Option<Vec<u8>> {
+fn read(root: &Root, host: &Path) -> Option<Vec<u8>> {
     fs::read(under(root, &resolve(root, host)?)).ok()
 }
 
-fn read_text(root: &Path, host: &Path) -> Option<String> {
+fn read_text(root: &Root, host: &Path) -> Option<String> {
     String::from_utf8(read(root, host)?).ok()
 }
 
 /// The names in a directory; names that are not UTF-8 are none the scan looks for.
-fn list_dir(root: &Path, host: &Path) -> Vec<String> {
+fn list_dir(root: &Root, host: &Path) -> Vec<String> {
     let Some(dir) = resolve(root, host) else {
         return Vec::new();
     };
@@ -163,7 +196,7 @@ fn index(name: &str, prefix: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn scan_dri(root: &Path) -> Vec<DriNode> {
+fn scan_dri(root: &Root) -> Vec<DriNode> {
     let dir = Path::new("/dev/dri");
     let mut names: Vec<(u8, u64, String)> = list_dir(root, dir)
         .into_iter()
@@ -183,7 +216,7 @@ fn scan_dri(root: &Path) -> Vec<DriNode> {
         .collect()
 }
 
-fn dri_node(root: &Path, name: &str) -> DriNode {
+fn dri_node(root: &Root, name: &str) -> DriNode {
     let node = Path::new("/dev/dri").join(name);
     let class = Path::new("/sys/class/drm").join(name);
     let dev = read_text(root, &class.join("dev"))
@@ -208,7 +241,7 @@ fn parse_dev(text: &str) -> Option<(u32, u32)> {
 }
 
 /// The numbers of a real character device, for a node sysfs says nothing about.
-fn rdev(root: &Path, node: &Path) -> Option<(u32, u32)> {
+fn rdev(root: &Root, node: &Path) -> Option<(u32, u32)> {
     let meta = metadata(root, node)?;
     let rdev = meta.rdev();
     meta.file_type()
@@ -216,7 +249,7 @@ fn rdev(root: &Path, node: &Path) -> Option<(u32, u32)> {
         .then(|| (libc::major(rdev), libc::minor(rdev)))
 }
 
-fn scan_nvidia(root: &Path) -> Option<Nvidia> {
+fn scan_nvidia(root: &Root) -> Option<Nvidia> {
     resolve(root, Path::new("/dev/nvidiactl"))?;
     let caps = Path::new("/dev/nvidia-caps");
     let version = read_text(root, Path::new("/sys/module/nvidia/version"))
@@ -231,7 +264,7 @@ fn scan_nvidia(root: &Path) -> Option<Nvidia> {
     })
 }
 
-fn nvidia_nodes(root: &Path) -> Vec<PathBuf> {
+fn nvidia_nodes(root: &Root) -> Vec<PathBuf> {
     let dev = Path::new("/dev");
     let mut numbered: Vec<(u64, String)> = list_dir(root, dev)
         .into_iter()
@@ -253,7 +286,7 @@ fn nvidia_nodes(root: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn nvidia_modules(root: &Path) -> Vec<PathBuf> {
+fn nvidia_modules(root: &Root) -> Vec<PathBuf> {
     let dir = Path::new("/sys/module");
     let mut modules: Vec<PathBuf> = list_dir(root, dir)
         .into_iter()
@@ -278,18 +311,12 @@ const LIB_DIRS: &[&str] = &[
     "/usr/local/nvidia/lib64",
 ];
 
-/// The driver's files other than libraries: where each kind lives and what it is called.
+/// The driver's files other than libraries whose names vary: where each kind lives and what it
+/// is called. Those directories are small; the fixed names below are looked at one by one.
 const FILE_GROUPS: &[(&[&str], Wanted)] = &[
     (&["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"], |n| {
         n.starts_with("nvidia_icd") && n.ends_with(".json")
     }),
-    (
-        &[
-            "/usr/share/vulkan/implicit_layer.d",
-            "/etc/vulkan/implicit_layer.d",
-        ],
-        |n| n == "nvidia_layers.json",
-    ),
     (
         &[
             "/usr/share/glvnd/egl_vendor.d",
@@ -299,7 +326,19 @@ const FILE_GROUPS: &[(&[&str], Wanted)] = &[
         ],
         |n| n.contains("nvidia") && n.ends_with(".json"),
     ),
-    (&["/etc/OpenCL/vendors"], |n| n == "nvidia.icd"),
+];
+
+/// The driver's files with fixed names, in directories too large to list at every launch
+/// (/usr/bin): each directory and the names looked for in it.
+const FIXED_FILES: &[(&[&str], &[&str])] = &[
+    (
+        &[
+            "/usr/share/vulkan/implicit_layer.d",
+            "/etc/vulkan/implicit_layer.d",
+        ],
+        &["nvidia_layers.json"],
+    ),
+    (&["/etc/OpenCL/vendors"], &["nvidia.icd"]),
     (
         &[
             "/usr/bin",
@@ -307,7 +346,7 @@ const FILE_GROUPS: &[(&[&str], Wanted)] = &[
             "/usr/local/bin",
             "/usr/local/nvidia/bin",
         ],
-        |n| n == "nvidia-smi" || n == "nvidia-debugdump",
+        &["nvidia-smi", "nvidia-debugdump"],
     ),
 ];
 
@@ -336,26 +375,54 @@ fn is_nvidia_lib(name: &str) -> bool {
                 .is_some_and(|s| !s.is_empty()))
 }
 
-fn nvidia_files(root: &Path) -> Vec<PathBuf> {
+fn nvidia_files(root: &Root) -> Vec<PathBuf> {
     let mut files: BTreeSet<PathBuf> = nvidia_libraries(root).into_iter().collect();
     for (dirs, wanted) in FILE_GROUPS {
         files.extend(find_in(root, dirs, *wanted));
+    }
+    for (dirs, names) in FIXED_FILES {
+        let mut seen = BTreeSet::new();
+        for dir in dirs.iter().map(Path::new) {
+            // A directory met under two names (/bin and /usr/bin) is looked in once.
+            let Some(real) = resolve(root, dir).filter(|r| seen.insert(r.clone())) else {
+                continue;
+            };
+            files.extend(
+                names
+                    .iter()
+                    .filter(|n| is_file(root, &real.join(n)))
+                    .map(|n| dir.join(n)),
+            );
+        }
     }
     files.into_iter().collect()
 }
 
 /// The driver's libraries as the loader would find them: from the ld.so cache, kept only when
 /// they exist (the cache may be stale), or from the usual directories when there is no cache.
-fn nvidia_libraries(root: &Path) -> Vec<PathBuf> {
+fn nvidia_libraries(root: &Root) -> Vec<PathBuf> {
     let cache = read(root, Path::new("/etc/ld.so.cache"))
         .map(|bytes| parse_ld_so_cache(&bytes))
         .unwrap_or_default();
     if cache.is_empty() {
         return find_in(root, LIB_DIRS, is_nvidia_lib);
     }
+    // Each directory is listed once, rather than each file looked at: the cache names a hundred
+    // files in a handful of directories, and every system call counts at launch. A name listed
+    // but unusable (a dangling link) is skipped later, when its bind finds no source.
+    let mut listings: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
     cache
         .into_iter()
-        .filter(|(name, path)| is_nvidia_lib(name) && path.is_absolute() && is_file(root, path))
+        .filter(|(name, path)| is_nvidia_lib(name) && path.is_absolute())
+        .filter(|(_, path)| {
+            let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else {
+                return false;
+            };
+            listings
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| list_dir(root, dir).into_iter().collect())
+                .contains(file.to_string_lossy().as_ref())
+        })
         .map(|(_, path)| path)
         .collect()
 }
@@ -363,7 +430,7 @@ fn nvidia_libraries(root: &Path) -> Vec<PathBuf> {
 /// The files in `dirs` that `wanted` accepts, named through the directory as listed. A directory
 /// met twice under two names (`/bin` and `/usr/bin` on a merged-/usr host) is read once, under its
 /// first name, so that one file is not bound twice.
-fn find_in(root: &Path, dirs: &[&str], wanted: Wanted) -> Vec<PathBuf> {
+fn find_in(root: &Root, dirs: &[&str], wanted: Wanted) -> Vec<PathBuf> {
     let mut seen = BTreeSet::new();
     let mut found = Vec::new();
     for dir in dirs.iter().map(Path::new) {

@@ -6,6 +6,7 @@ use super::{program, BindKind, LaunchSocket, Mount, Plan, PlanError};
 use crate::host::{find_pulse_server, GpuHost, PulseServer};
 use crate::profile::{Audio, Gpu};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -147,8 +148,16 @@ impl Builder<'_> {
         }
         plan.sys = self.sys_entries(sys);
         if let Some(nv) = found.nvidia.as_ref().filter(|_| want_nvidia) {
+            // A file is seen inside when its directory is the host's own there (as under /usr);
+            // asked once a directory: a driver has a hundred files in a handful of them.
+            let mut seen_dirs: BTreeMap<&Path, bool> = BTreeMap::new();
             for file in &nv.files {
-                if program::visible(&self.mounts, self.fs, file) {
+                let dir = file.parent().unwrap_or(Path::new("/"));
+                let seen = *seen_dirs.entry(dir).or_insert_with(|| {
+                    let inside = program::host_behind(&self.mounts, self.fs, dir);
+                    inside.is_some() && inside == self.fs.realpath(dir)
+                });
+                if seen {
                     plan.driver_files_visible += 1;
                 } else if self.bind(file, file.clone(), BindKind::ReadOnly) {
                     plan.driver_files.push(file.clone());

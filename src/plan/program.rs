@@ -119,9 +119,8 @@ impl HostFs for View<'_> {
     }
 }
 
-/// Whether `path` will exist inside the sandbox that `mounts` build (through symlinks too).
-pub fn visible(mounts: &[Mount], fs: &dyn HostFs, path: &Path) -> bool {
-    View { mounts, fs }
-        .lookup(path)
-        .is_some_and(|(kind, _)| kind.exists())
+/// The host file or directory that `path` shows inside the sandbox that `mounts` build (through
+/// symlinks too), when a bind provides it.
+pub fn host_behind(mounts: &[Mount], fs: &dyn HostFs, path: &Path) -> Option<PathBuf> {
+    View { mounts, fs }.lookup(path).and_then(|(_, host)| host)
 }
