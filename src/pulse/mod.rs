@@ -202,6 +202,15 @@ impl Connection {
     }
 }
 
+/// Whether `base` holds the directory of a launch whose nestbox is gone.
+fn has_dead_launch(base: &Path) -> bool {
+    fs::read_dir(base)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| dead_launch(&e.path().join("native"), base))
+}
+
 /// A per-sandbox socket on the user's PulseAudio server; dropping it unloads the module and
 /// removes the socket and its directory.
 ///
@@ -226,7 +235,9 @@ impl SandboxSocket {
         let path = dir.join("native");
         let argument = format!("socket={} auth-anonymous=1", text(&path)?);
         let mut conn = Connection::open(server, deadline)?;
-        if let Some(base) = dir.parent() {
+        // Launches clean up after themselves, even killed (their helper does): a module is left
+        // only where its directory is too, and the server is asked only then.
+        if let Some(base) = dir.parent().filter(|b| has_dead_launch(b)) {
             let swept = conn.sweep(base, deadline)?;
             tracing::debug!("unloaded {swept} module(s) of earlier launches");
         }
