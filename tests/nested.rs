@@ -221,14 +221,23 @@ fn sandbox_pids(marker: &str) -> Vec<u32> {
         .collect()
 }
 
-fn assert_display_gone(n: u32, pid: u32) {
+/// The inode of display `n`'s socket, to tell it from a socket another test's server makes later
+/// under the same number.
+fn socket_inode(n: u32) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/tmp/.X11-unix/X{n}"))
+        .unwrap()
+        .ino()
+}
+
+fn assert_display_gone(n: u32, pid: u32, inode: u64) {
+    use std::os::unix::fs::MetadataExt;
     wait_for(10, "Xephyr to exit", || {
         (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
     });
-    assert!(
-        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
-        "socket X{n} left behind"
-    );
+    // Tests run side by side: once the number is free, another test's X server may take it.
+    let now = std::fs::metadata(format!("/tmp/.X11-unix/X{n}")).map(|m| m.ino());
+    assert!(now.map_or(true, |i| i != inode), "socket X{n} left behind");
 }
 
 #[test]
@@ -248,12 +257,13 @@ fn killing_nestbox_leaves_no_xephyr_socket_or_sandbox() {
         .unwrap();
     let pid = wait_for(20, "Xephyr", || xephyr_of("killme").first().copied());
     let n = xephyr_display(pid);
+    let inode = socket_inode(n);
     wait_for(20, "the sandbox", || {
         (!sandbox_pids(&marker).is_empty()).then_some(())
     });
     app.kill().unwrap(); // SIGKILL
     app.wait().unwrap();
-    assert_display_gone(n, pid);
+    assert_display_gone(n, pid, inode);
     wait_for(10, "the sandbox to go", || {
         pids_with(&marker).is_empty().then_some(())
     });
@@ -283,6 +293,7 @@ fn the_app_ending_stops_xephyr() {
         .unwrap();
     let pid = wait_for(20, "Xephyr", || xephyr_of("quick").first().copied());
     let n = xephyr_display(pid);
+    let inode = socket_inode(n);
     drop(app.stdin.take());
     let o = app.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
@@ -292,10 +303,7 @@ fn the_app_ending_stops_xephyr() {
         !Path::new(&format!("/proc/{pid}")).exists(),
         "Xephyr still runs"
     );
-    assert!(
-        !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
-        "socket X{n} left behind"
-    );
+    assert_display_gone(n, pid, inode);
 }
 
 #[test]
@@ -320,6 +328,7 @@ fn closing_the_xephyr_window_ends_the_sandbox() {
         .unwrap();
     let pid = wait_for(20, "Xephyr", || xephyr_of("closeme").first().copied());
     let n = xephyr_display(pid);
+    let inode = socket_inode(n);
     wait_for(20, "the Xephyr window", || x.geometry("nestbox: closeme"));
     wait_for(20, "the sandbox", || {
         (!sandbox_pids(&marker).is_empty()).then_some(())
@@ -331,7 +340,7 @@ fn closing_the_xephyr_window_ends_the_sandbox() {
         Some(128 + 9),
         "the sandbox is killed once the display is gone"
     );
-    assert_display_gone(n, pid);
+    assert_display_gone(n, pid, inode);
     assert!(pids_with(&marker).is_empty());
 }
 

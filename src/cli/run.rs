@@ -4,8 +4,9 @@
 use super::{fail, target::Target};
 use crate::plan::{AudioPlan, DisplayPlan, LaunchSocket, Plan};
 use crate::profile::Clipboard;
-use crate::pulse::helper::{self, Helper, Opened};
+use crate::pulse::helper::{self, Helper, Opened, Pending};
 use crate::xephyr::clipboard;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -16,6 +17,11 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> i32 {
     let mut plan = match args.target.plan() {
         Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    // The sound helper first: it loads libpulse and talks to the server while Xephyr starts.
+    let sound = match start_sound(&mut plan) {
+        Ok(s) => s,
         Err(code) => return code,
     };
     let server = match &plan.display {
@@ -38,9 +44,10 @@ pub fn run(args: RunArgs) -> i32 {
             }
         }
     }
-    let sound = match open_sound(&mut plan) {
-        Ok(s) => s,
-        Err(code) => return code,
+    let sound = match sound.map(|pending| finish_sound(&mut plan, pending)) {
+        None => None,
+        Some(Ok(helper)) => helper,
+        Some(Err(code)) => return code,
     };
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()));
     // Close the sandbox's sound socket, the bridge and the nested display before nestbox says
@@ -54,10 +61,10 @@ pub fn run(args: RunArgs) -> i32 {
     }
 }
 
-/// The sandbox's own socket on the PulseAudio server, in `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME`;
-/// the server's main socket where it refuses to make one (said on stderr) or there is no runtime
-/// directory to make it in.
-fn open_sound(plan: &mut Plan) -> Result<Option<Helper>, i32> {
+/// Start the helper that makes the sandbox's own socket on the PulseAudio server, in
+/// `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME`. Without a runtime directory to make it in, the
+/// server's main socket is bound instead, and there is no helper.
+fn start_sound(plan: &mut Plan) -> Result<Option<(Pending, PathBuf)>, i32> {
     let AudioPlan::Pulse {
         server,
         sockets_dir,
@@ -75,6 +82,18 @@ fn open_sound(plan: &mut Plan) -> Result<Option<Helper>, i32> {
     let name: String = plan.profile.chars().take(24).collect();
     let dir = dir.join(format!("{}-{name}", std::process::id()));
     match helper::start(&main, &dir) {
+        Ok(pending) => Ok(Some((pending, main))),
+        Err(e) => Err(fail(&e, 125)),
+    }
+}
+
+/// The helper's answer: its socket bound in, or, where the server refused (said on stderr), the
+/// server's main socket.
+fn finish_sound(
+    plan: &mut Plan,
+    (pending, main): (Pending, PathBuf),
+) -> Result<Option<Helper>, i32> {
+    match pending.answer() {
         Ok(Opened::Own(h)) => {
             tracing::debug!(socket = %h.socket().display(), "sound socket open");
             plan.attach_socket(LaunchSocket::Pulse, h.socket());

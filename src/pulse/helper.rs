@@ -51,8 +51,15 @@ impl Helper {
     }
 }
 
-/// Start the helper for the server at `server`, with the socket in `dir`, and wait for its answer.
-pub fn start(server: &Path, dir: &Path) -> Result<Opened, HelperError> {
+/// A helper started and not yet asked for its answer: it works meanwhile.
+pub struct Pending {
+    child: Child,
+    dir: PathBuf,
+}
+
+/// Start the helper for the server at `server`, with the socket in `dir`; [`Pending::answer`]
+/// waits for what it could do.
+pub fn start(server: &Path, dir: &Path) -> Result<Pending, HelperError> {
     let path = std::env::current_exe()
         .map(|exe| exe.with_file_name(PROGRAM))
         .unwrap_or_else(|_| PathBuf::from(PROGRAM));
@@ -73,20 +80,33 @@ pub fn start(server: &Path, dir: &Path) -> Result<Opened, HelperError> {
             Ok(())
         });
     }
-    let mut child = command
+    let child = command
         .spawn()
         .map_err(|source| HelperError::Spawn { path, source })?;
-    let stdin = child.stdin.take();
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        let _ = BufReader::new(out).read_line(&mut line);
-    }
-    let helper = Helper {
+    Ok(Pending {
         child,
-        stdin,
-        socket: dir.join("native"),
-    };
-    let line = line.trim_end();
+        dir: dir.to_path_buf(),
+    })
+}
+
+impl Pending {
+    /// Wait for the helper's answer.
+    pub fn answer(mut self) -> Result<Opened, HelperError> {
+        let stdin = self.child.stdin.take();
+        let mut line = String::new();
+        if let Some(out) = self.child.stdout.take() {
+            let _ = BufReader::new(out).read_line(&mut line);
+        }
+        let helper = Helper {
+            child: self.child,
+            stdin,
+            socket: self.dir.join("native"),
+        };
+        parse_answer(line.trim_end(), helper)
+    }
+}
+
+fn parse_answer(line: &str, helper: Helper) -> Result<Opened, HelperError> {
     match line.split_once(' ').unwrap_or((line, "")) {
         ("ready", _) => Ok(Opened::Own(helper)),
         ("refused", reason) => Ok(Opened::Refused(reason.to_string())),
