@@ -134,6 +134,12 @@ impl Drop for Helper {
 
 /// The helper program: `nestbox-pulse SERVER DIR`. Returns its exit status.
 pub fn serve(args: &[String]) -> i32 {
+    if let [flag] = args {
+        if flag == "--version" {
+            println!("{PROGRAM} {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
+    }
     let [server, dir] = args else {
         eprintln!("usage: {PROGRAM} SERVER-SOCKET DIR (started by nestbox)");
         return 2;
