@@ -161,6 +161,7 @@ fn only_its_own_processes_and_declared_identity() {
             "LANG",
             "LOGNAME",
             "PATH",
+            "PULSE_CLIENTCONFIG",
             "PWD",
             "SHELL",
             "USER",

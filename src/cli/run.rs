@@ -2,7 +2,7 @@
 //! PulseAudio socket), launch, then pass the app's exit status on (and close what was opened).
 
 use super::{fail, target::Target};
-use crate::plan::{AudioPlan, DisplayPlan, LaunchSocket, Plan};
+use crate::plan::{sound_dir, AudioPlan, DisplayPlan, LaunchSocket, Plan};
 use crate::profile::Clipboard;
 use crate::pulse::helper::{self, Helper, Opened, Pending};
 use crate::xephyr::clipboard;
@@ -50,10 +50,10 @@ pub fn run(args: RunArgs) -> i32 {
         Some(Err(code)) => return code,
     };
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()));
-    // Close the sandbox's sound socket, the bridge and the nested display before nestbox says
+    // Close the bridge, the sandbox's sound socket and the nested display before nestbox says
     // anything more or exits.
-    drop(sound);
     drop(bridge);
+    drop(sound);
     drop(server);
     match result {
         Ok(code) => code,
@@ -78,12 +78,10 @@ fn start_sound(plan: &mut Plan) -> Result<Option<(Pending, PathBuf)>, i32> {
         plan.attach_socket(LaunchSocket::Pulse, &main);
         return Ok(None);
     };
-    // Short enough that the socket's path fits a sockaddr_un (108 bytes) in any sane runtime dir.
-    let name: String = plan.profile.chars().take(24).collect();
-    let dir = dir.join(format!("{}-{name}", std::process::id()));
+    let dir = sound_dir(dir, &std::process::id().to_string(), &plan.profile);
     match helper::start(&main, &dir) {
         Ok(pending) => Ok(Some((pending, main))),
-        Err(e) => Err(fail(&e, 125)),
+        Err(e) => no_sound(plan, e).map(|()| None),
     }
 }
 
@@ -104,6 +102,21 @@ fn finish_sound(
             plan.attach_socket(LaunchSocket::Pulse, &main);
             Ok(None)
         }
-        Err(e) => Err(fail(&e, 125)),
+        Err(e) => no_sound(plan, e).map(|()| None),
+    }
+}
+
+/// No sound server at launch: the end of it for `audio = "pulse"`; for `"auto"`, one line and a
+/// sandbox without sound.
+fn no_sound(plan: &mut Plan, e: helper::HelperError) -> Result<(), i32> {
+    match &plan.audio {
+        AudioPlan::Pulse {
+            required: false, ..
+        } => {
+            eprintln!("nestbox: no sound: {e}");
+            plan.drop_sound(e.to_string());
+            Ok(())
+        }
+        _ => Err(fail(&e, 125)),
     }
 }

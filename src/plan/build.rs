@@ -55,9 +55,10 @@ pub fn build(
     let mut display = b.display()?;
     let wayland = b.wayland()?;
     let audio = b.audio()?;
-    let gpu = b.gpu()?;
+    let mut gpu = b.gpu()?;
     let (home_backing, host_steps) = b.home();
     b.profile_binds()?;
+    b.gpu_driver_files(&mut gpu);
     b.mounts.push(Mount::ReadOnly { dst: "/".into() });
     b.environment();
     let env = std::mem::take(&mut b.env);
@@ -212,7 +213,7 @@ impl Builder<'_> {
     }
 
     /// `path` with symlinks resolved in its longest existing ancestor, the rest appended.
-    fn resolve_for_creation(&self, path: &Path) -> PathBuf {
+    pub(super) fn resolve_for_creation(&self, path: &Path) -> PathBuf {
         let mut rest = Vec::new();
         let mut current = path;
         loop {

@@ -3,7 +3,7 @@
 
 use super::build::Builder;
 use super::{program, BindKind, LaunchSocket, Mount, Plan, PlanError};
-use crate::host::{find_pulse_server, GpuHost, PulseServer};
+use crate::host::{find_pulse_server, FileKind, GpuHost, PulseServer};
 use crate::profile::{Audio, Gpu};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -33,7 +33,34 @@ pub enum AudioPlan {
         sockets_dir: Option<PathBuf>,
         /// The socket's path inside.
         inside: PathBuf,
+        /// `audio = "pulse"`: no sound stops the launch; with `"auto"` the app starts without.
+        required: bool,
     },
+}
+
+/// The host directory of one launch's sound socket: `PID-NAME` in the sockets directory, the
+/// profile's name cut short so that the socket's path fits a sockaddr_un (108 bytes) in any sane
+/// runtime directory. `pid` is nestbox's, which the helper's sweep of dead launches reads back.
+pub fn sound_dir(sockets_dir: &Path, pid: &str, profile: &str) -> PathBuf {
+    let name: String = profile.chars().take(24).collect();
+    sockets_dir.join(format!("{pid}-{name}"))
+}
+
+impl Plan {
+    /// Give up the sound an `audio = "auto"` plan asked for: no socket, no PULSE_SERVER.
+    pub fn drop_sound(&mut self, reason: String) {
+        self.mounts.retain(|m| {
+            !matches!(
+                m,
+                Mount::LaunchSocket {
+                    of: LaunchSocket::Pulse,
+                    ..
+                }
+            )
+        });
+        self.process.env.remove("PULSE_SERVER");
+        self.audio = AudioPlan::Missing { reason };
+    }
 }
 
 /// What a GPU mode found on the host and gives the sandbox.
@@ -85,15 +112,24 @@ impl Builder<'_> {
         });
         self.env
             .insert("PULSE_SERVER".into(), format!("unix:{}", inside.display()));
+        // Resolved on the host like every bind source (/var/run is a link to /run, say).
+        let server = PulseServer {
+            socket: self.fs.realpath(&server.socket).unwrap_or(server.socket),
+            found_by: server.found_by,
+        };
         let sockets_dir = f
             .env
             .get("XDG_RUNTIME_DIR")
             .filter(|d| d.starts_with('/'))
-            .map(|d| Path::new(d).join("nestbox/pulse"));
+            .map(|d| {
+                let dir = Path::new(d).join("nestbox/pulse");
+                self.resolve_for_creation(&dir)
+            });
         Ok(AudioPlan::Pulse {
             server,
             sockets_dir,
             inside,
+            required: self.profile.audio == Audio::Pulse,
         })
     }
 
@@ -147,24 +183,46 @@ impl Builder<'_> {
             });
         }
         plan.sys = self.sys_entries(sys);
-        if let Some(nv) = found.nvidia.as_ref().filter(|_| want_nvidia) {
-            // A file is seen inside when its directory is the host's own there (as under /usr);
-            // asked once a directory: a driver has a hundred files in a handful of them.
-            let mut seen_dirs: BTreeMap<&Path, bool> = BTreeMap::new();
-            for file in &nv.files {
-                let dir = file.parent().unwrap_or(Path::new("/"));
-                let seen = *seen_dirs.entry(dir).or_insert_with(|| {
-                    let inside = program::host_behind(&self.mounts, self.fs, dir);
-                    inside.is_some() && inside == self.fs.realpath(dir)
-                });
-                if seen {
-                    plan.driver_files_visible += 1;
-                } else if self.bind(file, file.clone(), BindKind::ReadOnly) {
-                    plan.driver_files.push(file.clone());
-                }
+        Ok(Some(plan))
+    }
+
+    /// The NVIDIA driver's files the sandbox would not see otherwise, bound read-only at their
+    /// own paths; after the profile's binds, which may show some of them already (the `gpu`
+    /// abstraction binds /etc/vulkan, say).
+    pub(super) fn gpu_driver_files(&mut self, plan: &mut Option<GpuPlan>) {
+        let Some(plan) = plan
+            .as_mut()
+            .filter(|p| matches!(p.mode, Gpu::Auto | Gpu::Nvidia))
+        else {
+            return;
+        };
+        let Some(nv) = plan.found.nvidia.clone() else {
+            return;
+        };
+        // A file is seen inside when its directory is the host's own there (as under /usr);
+        // asked once a directory: a driver has a hundred files in a handful of them. A link
+        // that leads elsewhere (libGLX_nvidia.so.0 -> /etc/alternatives/...) is followed.
+        let mut seen_dirs: BTreeMap<PathBuf, bool> = BTreeMap::new();
+        for file in &nv.files {
+            let dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+            let dir_seen = *seen_dirs.entry(dir.clone()).or_insert_with(|| {
+                let inside = program::host_behind(&self.mounts, self.fs, &dir);
+                inside.is_some() && inside == self.fs.realpath(&dir)
+            });
+            let seen = dir_seen
+                && match self.fs.lstat(file) {
+                    FileKind::Symlink(t) if t.components().count() > 1 => {
+                        let inside = program::host_behind(&self.mounts, self.fs, file);
+                        inside.is_some() && inside == self.fs.realpath(file)
+                    }
+                    _ => true,
+                };
+            if seen {
+                plan.driver_files_visible += 1;
+            } else if self.bind(file, file.clone(), BindKind::ReadOnly) {
+                plan.driver_files.push(file.clone());
             }
         }
-        Ok(Some(plan))
     }
 
     /// The /sys a GPU needs: nothing when the profile shares the whole of /sys; otherwise a
@@ -196,9 +254,10 @@ impl Builder<'_> {
         buses.dedup();
         for bus in buses {
             self.push(Mount::Tmpfs {
-                dst: bus,
+                dst: bus.clone(),
                 mode: 0o755,
             });
+            self.push(Mount::ReadOnly { dst: bus });
         }
         for (link, target) in sys.links {
             self.push(Mount::Symlink { target, dst: link });
@@ -232,6 +291,7 @@ pub(super) fn explain(w: &mut String, plan: &Plan) -> std::fmt::Result {
             server,
             sockets_dir,
             inside,
+            required,
         } => {
             writeln!(
                 w,
@@ -242,9 +302,8 @@ pub(super) fn explain(w: &mut String, plan: &Plan) -> std::fmt::Result {
             match sockets_dir {
                 Some(dir) => writeln!(
                     w,
-                    "  at launch: a socket of the sandbox's own in {}/PID-{} (mode 0700), made by\n  loading module-native-protocol-unix, unloaded when the sandbox ends; if the server refuses,\n  its main socket read-only instead (said on stderr)",
-                    dir.display(),
-                    plan.profile
+                    "  at launch: a socket of the sandbox's own in {} (mode 0700), made by\n  loading module-native-protocol-unix, unloaded when the sandbox ends; if the server refuses,\n  its main socket read-only instead (said on stderr)",
+                    sound_dir(dir, "PID", &plan.profile).display(),
                 )?,
                 None => writeln!(
                     w,
@@ -256,6 +315,16 @@ pub(super) fn explain(w: &mut String, plan: &Plan) -> std::fmt::Result {
                 "  inside at {} (PULSE_SERVER); shared memory off, no autospawn ({PULSE_CLIENT_CONF})",
                 inside.display()
             )?;
+            writeln!(
+                w,
+                "  the app can ask the server what any client can, loading modules included: sound\n  servers have no per-client limits (see docs/media.md)"
+            )?;
+            if !required {
+                writeln!(
+                    w,
+                    "  audio = \"auto\": if the server cannot be reached at launch, no sound"
+                )?;
+            }
         }
     }
     let Some(g) = &plan.gpu else {

@@ -12,7 +12,7 @@ mod x11;
 pub use build::build;
 pub use error::PlanError;
 pub use explain::{describe_step_for_error, explain_text};
-pub use media::{AudioPlan, GpuPlan, PULSE_CLIENT_CONF};
+pub use media::{sound_dir, AudioPlan, GpuPlan, PULSE_CLIENT_CONF};
 
 use serde::Serialize;
 use std::collections::BTreeMap;

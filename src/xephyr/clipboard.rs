@@ -62,6 +62,11 @@ pub fn start(
                     libc::_exit(0);
                 }
                 libc::setsid();
+                // Hold nothing of nestbox's but the cookie: not the sound helper's pipe, whose
+                // closing tells it the sandbox is done.
+                let keep = auth.as_raw_fd() as libc::c_uint;
+                libc::syscall(libc::SYS_close_range, 3u32, keep - 1, 0u32);
+                libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0u32);
             }
             let nested = format!(":{number}");
             let auth_path = format!("/proc/self/fd/{}", auth.as_raw_fd());

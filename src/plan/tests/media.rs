@@ -24,6 +24,7 @@ fn media_steps(plan: &Plan) -> Vec<Mount> {
                 "/run/user/1000/pulse",
                 "/etc/vulkan",
                 "/opt/nv",
+                "/usr/lib/x86_64-linux-gnu/libGLX",
             ]
             .iter()
             .any(|p| d.starts_with(p))
@@ -159,6 +160,9 @@ fn dri_binds_the_nodes_and_the_sys_entries_mesa_reads() {
                     dst: "/sys/bus/pci".into(),
                     mode: 0o755
                 },
+                Mount::ReadOnly {
+                    dst: "/sys/bus/pci".into()
+                },
                 Mount::Symlink {
                     target: format!("{pci}/drm/card0").into(),
                     dst: "/sys/dev/char/226:0".into()
@@ -206,6 +210,7 @@ fn nvidia_host() -> (GpuHost, FakeFs) {
         version: Some("580.159.04".into()),
         files: vec![
             "/usr/lib/x86_64-linux-gnu/libcuda.so.1".into(),
+            "/usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0".into(),
             "/etc/vulkan/icd.d/nvidia_icd.json".into(),
             "/opt/nv/lib/libnvidia-ml.so.1".into(),
         ],
@@ -218,6 +223,16 @@ fn nvidia_host() -> (GpuHost, FakeFs) {
         .with("/sys/module/nvidia/version", FileKind::File)
         .with("/sys/module/nvidia_uvm/refcnt", FileKind::File)
         .with("/usr/lib/x86_64-linux-gnu/libcuda.so.1", FileKind::File)
+        // As Debian installs it: through the alternatives system, outside /usr.
+        .with(
+            "/usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0",
+            FileKind::Symlink("/etc/alternatives/glx--libGLX_nvidia.so.0".into()),
+        )
+        .with(
+            "/etc/alternatives/glx--libGLX_nvidia.so.0",
+            FileKind::Symlink("/usr/lib/nvidia/current/libGLX_nvidia.so.0".into()),
+        )
+        .with("/usr/lib/nvidia/current/libGLX_nvidia.so.0", FileKind::File)
         .with("/etc/vulkan/icd.d/nvidia_icd.json", FileKind::File)
         .with(
             "/opt/nv/lib/libnvidia-ml.so.1",
@@ -256,6 +271,12 @@ fn nvidia_binds_nodes_modules_and_only_the_driver_files_not_already_seen() {
             ro("/sys/module/nvidia"),
             ro("/sys/module/nvidia_uvm"),
             Mount::ReadOnly { dst: "/sys".into() },
+            // The link leads out of /usr: inside it would dangle, so its target is bound there.
+            Mount::Bind {
+                src: "/usr/lib/nvidia/current/libGLX_nvidia.so.0".into(),
+                dst: "/usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0".into(),
+                kind: BindKind::ReadOnly
+            },
             ro("/etc/vulkan/icd.d/nvidia_icd.json"),
             // Resolved on the host, bound at the name the loader looks for.
             Mount::Bind {
@@ -268,7 +289,7 @@ fn nvidia_binds_nodes_modules_and_only_the_driver_files_not_already_seen() {
     let g = plan.gpu.as_ref().unwrap();
     // libcuda is under /usr, which every sandbox sees.
     assert_eq!(g.driver_files_visible, 1);
-    assert_eq!(g.driver_files.len(), 2);
+    assert_eq!(g.driver_files.len(), 3);
     let text = explain_text(&plan);
     assert!(text.contains("580.159.04"), "{text}");
 }
@@ -321,4 +342,20 @@ fn auto_audio_without_a_server_starts_silent_and_says_why() {
     let fs = host().with("/var/run/pulse/native", FileKind::Socket);
     let plan = build(&p, &facts(), &fs, None, &[]).unwrap();
     assert!(matches!(plan.audio, AudioPlan::Pulse { .. }));
+}
+
+#[test]
+fn driver_files_a_profile_bind_shows_are_not_bound_again() {
+    let (gpu, fs) = nvidia_host();
+    let mut p = with_gpu(Gpu::Nvidia);
+    p.binds.push(bind("/etc/vulkan", Access::ReadOnly, true));
+    p.binds
+        .push(bind("/etc/alternatives", Access::ReadOnly, true));
+    let plan = build(&p, &gpu_facts(gpu), &fs, None, &[]).unwrap();
+    let g = plan.gpu.as_ref().unwrap();
+    assert_eq!(
+        g.driver_files,
+        [PathBuf::from("/opt/nv/lib/libnvidia-ml.so.1")]
+    );
+    assert_eq!(g.driver_files_visible, 3);
 }
