@@ -156,13 +156,12 @@ fn audio_none_has_no_socket_and_players_cannot_connect() {
         "run",
         "player",
         "ls /run/user/*/pulse /dev/snd 2>&1 | grep -c 'No such file'; \
-         echo \"server=${PULSE_SERVER-unset}\"; paplay /tone.wav",
+         echo \"server=${PULSE_SERVER-unset}\"; paplay /tone.wav; echo \"paplay=$?\"; \
+         sleep 0.5; cat /proc/[0-9]*/comm | grep -c '^pulseaudio$'",
     ]);
-    assert_ne!(o.status.code(), Some(0));
-    assert_eq!(stdout(&o), "2\nserver=unset\n");
+    // paplay failed, and no daemon was started inside instead (it would still be running).
+    assert_eq!(stdout(&o), "2\nserver=unset\npaplay=1\n0\n");
     assert!(stderr(&o).contains("Connection refused"), "{}", stderr(&o));
-    // And no daemon was started inside instead.
-    assert!(pids_with("pulseaudio --start").is_empty());
     assert!(sandbox_modules(&pulse).is_empty());
 }
 
@@ -219,4 +218,32 @@ fn killing_nestbox_still_unloads_the_socket() {
             .unwrap_or_default()
             .contains(&env.runtime.display().to_string())
     }));
+}
+
+#[test]
+fn a_dead_server_stops_pulse_and_leaves_auto_without_sound() {
+    unprivileged!("a_dead_server_stops_pulse_and_leaves_auto_without_sound");
+    let env = TestEnv::new("audio-dead");
+    // The socket a crashed daemon leaves: there, but nothing listens.
+    let socket = env.runtime.join("pulse/native");
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    sound_profile(&env, "pulse");
+    let o = env.run(&["run", "player", "true"]);
+    assert_one_line_error(&o, 125, "Connection refused");
+    let o = env.run(&[
+        "run",
+        "--audio",
+        "auto",
+        "player",
+        "echo ${PULSE_SERVER-unset}; ls /run/user/*/pulse 2>&1 | grep -c 'No such file'",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "unset\n1\n");
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("nestbox: no sound: ") && err.contains("Connection refused"),
+        "{err}"
+    );
 }

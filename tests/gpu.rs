@@ -90,3 +90,50 @@ fn asking_for_a_gpu_the_host_lacks_is_one_line() {
         assert!(text.contains("NVIDIA: none (no /dev/nvidiactl)"), "{text}");
     }
 }
+
+#[test]
+fn a_dri_device_gets_its_sys_entries_read_only() {
+    unprivileged!("a_dri_device_gets_its_sys_entries_read_only");
+    let mut env = TestEnv::new("gpu-sys");
+    // This machine has no DRI node: describe /dev/full (1:7) as one, with its real /sys entries,
+    // so that the whole DRI path (device bind, /sys tmpfs, device directory, /sys/dev/char link,
+    // subsystem directory, read-only) runs for real.
+    let facts = env.dir.join("gpu.json");
+    std::fs::write(
+        &facts,
+        r#"{"dri": [{"node": "/dev/full", "dev": [1, 7], "sys_char": "/sys/dev/char/1:7",
+            "sys_node": "/sys/devices/virtual/mem/full",
+            "device_dir": "/sys/devices/virtual/mem/full"}], "nvidia": null}"#,
+    )
+    .unwrap();
+    env.extra_env
+        .push(("NESTBOX_GPU_FACTS".into(), facts.display().to_string()));
+    gpu_profile(&env, "dri", "");
+    let o = env.run(&[
+        "run",
+        "--x11",
+        "none",
+        "g",
+        "ls /sys; readlink /sys/dev/char/1:7; cat /sys/dev/char/1:7/dev; \
+         realpath /sys/dev/char/1:7/subsystem; \
+         for f in /sys/x /sys/class/mem/x /sys/devices/virtual/mem/full/x; do \
+           touch $f 2>/dev/null && echo \"wrote $f\"; done; \
+         dd if=/dev/zero of=/dev/full bs=1 count=1 2>&1 | grep -c 'No space left'",
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "class\ndev\ndevices\n/sys/devices/virtual/mem/full\n1:7\n/sys/class/mem\n1\n"
+    );
+    let text = stdout(&env.run(&["explain", "--x11", "none", "g"]));
+    assert!(
+        text.contains("DRI: /dev/full (1:7), device /sys/devices/virtual/mem/full"),
+        "{text}"
+    );
+    let o = env.run(&["run", "--x11", "none", "g", "true"]);
+    assert!(o.status.success());
+    // A broken description is one line.
+    std::fs::write(&facts, "{").unwrap();
+    let o = env.run(&["run", "--x11", "none", "g", "true"]);
+    assert_one_line_error(&o, 125, "NESTBOX_GPU_FACTS=");
+}

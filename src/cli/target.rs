@@ -2,7 +2,7 @@
 //! and the program's arguments; and the plan made from them.
 
 use super::fail;
-use crate::host::{HostFacts, RealFs};
+use crate::host::{GpuHost, HostFacts, RealFs};
 use crate::plan::Plan;
 use crate::profile::{Audio, Gpu, NestedSize, Network, SearchPath, X11};
 use std::path::PathBuf;
@@ -68,11 +68,23 @@ impl Target {
             X11::None => {}
         }
         if profile.gpu != Gpu::None {
-            facts.gpu = Some(crate::host::gpu::scan(std::path::Path::new("/")));
+            facts.gpu = Some(gpu_facts(&facts.env)?);
         }
         let plan = crate::plan::build(&profile, &facts, &RealFs, self.command.as_deref(), args)
             .map_err(|e| fail(&e, e.exit_code()))?;
         tracing::debug!(plan = %crate::plan::explain_text(&plan), "plan made");
         Ok(plan)
     }
+}
+
+/// The host's graphics devices: scanned, or, for tests and bug reports, as described in the JSON
+/// file `NESTBOX_GPU_FACTS` names (the shape `explain --json` shows under `gpu.found`).
+fn gpu_facts(env: &std::collections::BTreeMap<String, String>) -> Result<GpuHost, i32> {
+    let Some(path) = env.get("NESTBOX_GPU_FACTS") else {
+        return Ok(crate::host::gpu::scan(std::path::Path::new("/")));
+    };
+    std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+        .map_err(|e| fail(format!("NESTBOX_GPU_FACTS={path}: {e}"), 125))
 }

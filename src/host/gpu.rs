@@ -12,7 +12,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
 /// The graphics devices of the host and, when it has one, its NVIDIA driver.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct GpuHost {
     /// Every `/dev/dri/card*` and `/dev/dri/renderD*`, cards first, each in numeric order.
     pub dri: Vec<DriNode>,
@@ -21,7 +21,7 @@ pub struct GpuHost {
 }
 
 /// One DRM node and the sysfs entries that Mesa and libdrm read to identify its device.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DriNode {
     /// The node itself, such as `/dev/dri/renderD128`.
     pub node: PathBuf,
@@ -37,7 +37,7 @@ pub struct DriNode {
 }
 
 /// The NVIDIA driver as the host has it: its nodes, kernel modules and user-space files.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Nvidia {
     /// `/dev/nvidia0..N` in numeric order, then `nvidiactl`, `nvidia-modeset`, `nvidia-uvm` and
     /// `nvidia-uvm-tools`, the ones present.

@@ -222,6 +222,9 @@ pub struct SandboxSocket {
     dir: PathBuf,
     path: PathBuf,
     index: u32,
+    /// `<dir>/lock`, locked while this socket lives: how a later launch tells a live launch's
+    /// directory from a dead one's, whatever PID namespace either runs in.
+    _lock: fs::File,
 }
 
 impl SandboxSocket {
@@ -242,6 +245,7 @@ impl SandboxSocket {
             tracing::debug!("unloaded {swept} module(s) of earlier launches");
         }
         make_private_dir(dir)?;
+        let lock = lock_dir(dir)?;
         let _ = fs::remove_file(&path);
         let index = match conn.load(&argument, deadline) {
             Ok(index) => index,
@@ -256,6 +260,7 @@ impl SandboxSocket {
             dir: dir.into(),
             path,
             index,
+            _lock: lock,
         };
         // The module binds the socket in its init, before the server replies to the load; if
         // it is not there, dropping `socket` unloads the module again.
@@ -332,6 +337,7 @@ fn make_private_dir(dir: &Path) -> Result<(), PulseError> {
 /// and then its directory.
 fn remove_socket_dir(dir: &Path) {
     let _ = fs::remove_file(dir.join("native"));
+    let _ = fs::remove_file(dir.join(LOCK));
     if let Err(e) = fs::remove_dir(dir) {
         tracing::debug!("cannot remove {}: {e}", dir.display());
     }
@@ -344,15 +350,58 @@ fn socket_argument(argument: &str) -> Option<&str> {
         .find_map(|word| word.strip_prefix("socket="))
 }
 
-/// Whether `socket` is `<base>/<pid>-<name>/<file>` and process `<pid>` is gone.
+/// The lock file in a socket directory.
+const LOCK: &str = "lock";
+
+/// Create and lock `<dir>/lock` for as long as the returned file is open.
+fn lock_dir(dir: &Path) -> Result<fs::File, PulseError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(LOCK);
+    let fail = |source| PulseError::Dir {
+        path: path.clone(),
+        source,
+    };
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(fail)?;
+    if !try_lock(&file) {
+        return Err(fail(io::Error::from(io::ErrorKind::WouldBlock)));
+    }
+    Ok(file)
+}
+
+/// flock(LOCK_EX | LOCK_NB): whether the lock was taken (it goes with the file).
+fn try_lock(file: &fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open descriptor.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// Whether `socket` is `<base>/<pid>-<name>/<file>` of a launch that is gone. Only directories
+/// this process can see are judged (a nestbox in another mount namespace has its own): dead when
+/// their lock can be taken, or, with no lock file (made by an older nestbox, or caught between
+/// mkdir and lock), when process `<pid>` is gone.
 fn dead_launch(socket: &Path, base: &Path) -> bool {
     let Some(dir) = socket.parent().filter(|d| d.parent() == Some(base)) else {
         return false;
     };
-    let pid = dir.file_name().and_then(|n| n.to_str()?.split_once('-'));
-    match pid.and_then(|(pid, _)| pid.parse::<u32>().ok()) {
-        Some(pid) if pid > 0 => !Path::new(&format!("/proc/{pid}")).exists(),
-        _ => false,
+    if !dir.is_dir() {
+        return false;
+    }
+    match fs::OpenOptions::new().read(true).open(dir.join(LOCK)) {
+        Ok(file) => try_lock(&file),
+        Err(_) => {
+            let pid = dir.file_name().and_then(|n| n.to_str()?.split_once('-'));
+            match pid.and_then(|(pid, _)| pid.parse::<u32>().ok()) {
+                Some(pid) if pid > 0 => !Path::new(&format!("/proc/{pid}")).exists(),
+                _ => false,
+            }
+        }
     }
 }
 
@@ -371,13 +420,38 @@ mod tests {
     }
 
     #[test]
-    fn dead_launch_needs_base_and_dead_pid() {
-        let base = Path::new("/run/user/1/nestbox/pulse");
-        let dead = |socket: &str| dead_launch(&base.join(socket), base);
+    fn dead_launch_needs_base_and_dead_pid_or_a_free_lock() {
+        let base = std::env::temp_dir().join(format!("nestbox-dead-{}", std::process::id()));
+        let me = format!("{}-a", std::process::id());
+        for d in [
+            "999999999-a",
+            "x-a",
+            "0-a",
+            "999999999",
+            "999999998-locked",
+            &me,
+        ] {
+            fs::create_dir_all(base.join(d)).unwrap();
+        }
+        let dead = |socket: &str| dead_launch(&base.join(socket), &base);
         assert!(dead("999999999-a/native"));
-        assert!(!dead(&format!("{}-a/native", std::process::id())));
+        assert!(!dead(&format!("{me}/native")));
         assert!(!dead("x-a/native") && !dead("0-a/native") && !dead("999999999/native"));
+        // Not seen here (another mount namespace's, say): not judged.
+        assert!(!dead("999999997-gone/native"));
         let elsewhere = Path::new("/elsewhere/999999999-a/native");
-        assert!(!dead_launch(elsewhere, base));
+        assert!(!dead_launch(elsewhere, &base));
+        // A held lock says alive whatever the pid; a free one says dead.
+        let held = lock_dir(&base.join("999999998-locked")).unwrap();
+        assert!(!dead("999999998-locked/native"));
+        drop(held);
+        assert!(dead("999999998-locked/native"));
+        let mine = lock_dir(&base.join(&me)).unwrap();
+        drop(mine);
+        assert!(
+            dead(&format!("{me}/native")),
+            "a free lock beats a live pid (reused)"
+        );
+        fs::remove_dir_all(&base).unwrap();
     }
 }
