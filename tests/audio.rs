@@ -247,3 +247,28 @@ fn a_dead_server_stops_pulse_and_leaves_auto_without_sound() {
         "{err}"
     );
 }
+
+#[test]
+fn sound_with_a_nested_display_and_its_clipboard_bridge_ends_cleanly() {
+    unprivileged!("sound_with_a_nested_display_and_its_clipboard_bridge_ends_cleanly");
+    let mut env = TestEnv::new("audio-nested");
+    let x = Xvfb::start(&env);
+    env.extra_env.push(("DISPLAY".into(), x.display.clone()));
+    env.extra_env
+        .push(("XAUTHORITY".into(), x.xauthority.display().to_string()));
+    let pulse = Pulse::start(&env, &[]);
+    env.profile(
+        "both",
+        "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n\
+         [sandbox]\naudio = \"pulse\"\nx11 = \"nested\"\n[nested]\nclipboard = \"both\"\n",
+    );
+    let started = std::time::Instant::now();
+    let o = env.run(&["run", "both", "pactl info | grep -c 'Server Name'"]);
+    let took = started.elapsed();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1\n");
+    // The helper heard the sandbox end at once (nothing else held its pipe): no 3 s wait, and
+    // the module is gone by the time nestbox is.
+    assert!(took < std::time::Duration::from_millis(2500), "{took:?}");
+    assert!(sandbox_modules(&pulse).is_empty(), "{:?}", pulse.modules());
+}
