@@ -7,7 +7,7 @@
 //! - [`plan`] is a pure function of the two: namespaces, ordered mount steps, environment, program;
 //! - [`sandbox`] applies a plan: clone, mounts, pivot_root, PID 1, exec. It knows nothing of TOML.
 //! - [`xephyr`] runs the nested X server a plan may ask for around the sandbox's life, and its
-//!   clipboard bridge.
+//!   clipboard bridge; [`pulse`] the sound helper that holds a sandbox's PulseAudio socket.
 //!
 //! [`cli`] is the `nestbox` command over these.
 
@@ -16,5 +16,6 @@ pub mod host;
 pub mod plan;
 pub mod profile;
 pub mod pulse;
+mod reap;
 pub mod sandbox;
 pub mod xephyr;

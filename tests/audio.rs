@@ -253,9 +253,7 @@ fn sound_with_a_nested_display_and_its_clipboard_bridge_ends_cleanly() {
     unprivileged!("sound_with_a_nested_display_and_its_clipboard_bridge_ends_cleanly");
     let mut env = TestEnv::new("audio-nested");
     let x = Xvfb::start(&env);
-    env.extra_env.push(("DISPLAY".into(), x.display.clone()));
-    env.extra_env
-        .push(("XAUTHORITY".into(), x.xauthority.display().to_string()));
+    env.use_display(&x);
     let pulse = Pulse::start(&env, &[]);
     env.profile(
         "both",

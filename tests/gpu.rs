@@ -23,9 +23,7 @@ fn glxinfo_inside_a_gpu_sandbox_renders() {
     unprivileged!("glxinfo_inside_a_gpu_sandbox_renders");
     let mut env = TestEnv::new("gpu-glx");
     let x = Xvfb::start(&env);
-    env.extra_env.push(("DISPLAY".into(), x.display.clone()));
-    env.extra_env
-        .push(("XAUTHORITY".into(), x.xauthority.display().to_string()));
+    env.use_display(&x);
     gpu_profile(&env, "auto", "");
     let o = env.run(&[
         "run",

@@ -9,12 +9,6 @@ use common::*;
 use std::path::Path;
 use std::time::Duration;
 
-fn display_env(env: &mut TestEnv, x: &Xvfb) {
-    env.extra_env.push(("DISPLAY".into(), x.display.clone()));
-    env.extra_env
-        .push(("XAUTHORITY".into(), x.xauthority.display().to_string()));
-}
-
 /// A wildcard copy of the host display's cookie, which would let a client in anywhere that can
 /// reach the host's socket (inside, the host name differs, so the test's own file would not).
 fn wildcard_host_cookie(env: &TestEnv, x: &Xvfb) -> std::path::PathBuf {
@@ -67,7 +61,7 @@ fn a_client_inside_draws_in_the_xephyr_window_only() {
     unprivileged!("a_client_inside_draws_in_the_xephyr_window_only");
     let mut env = TestEnv::new("nested-xterm");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     // A blue desktop: the Xephyr window (black inside) and the red xterm in it stand out.
     x.paint_root(0x3060a0);
     let title = format!("nested-xterm-{}", std::process::id());
@@ -119,7 +113,7 @@ fn the_host_display_is_out_of_reach_from_a_nested_sandbox_on_the_host_network() 
     unprivileged!("the_host_display_is_out_of_reach_from_a_nested_sandbox_on_the_host_network");
     let mut env = TestEnv::new("nested-reach");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     shell_profile(&env, &x, "nested");
     let script = format!(
         "{}; echo display=$DISPLAY; xdpyinfo >/dev/null && echo 'nested display: open'",
@@ -157,7 +151,7 @@ fn x11_none_reaches_no_display_at_all() {
     unprivileged!("x11_none_reaches_no_display_at_all");
     let mut env = TestEnv::new("nested-none");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     shell_profile(&env, &x, "none");
     let script = format!(
         "{}; echo display=${{DISPLAY-unset}} xauthority=${{XAUTHORITY-unset}}; ls -d /tmp/.X11-unix 2>&1 | grep -c 'No such'",
@@ -245,7 +239,7 @@ fn killing_nestbox_leaves_no_xephyr_socket_or_sandbox() {
     unprivileged!("killing_nestbox_leaves_no_xephyr_socket_or_sandbox");
     let mut env = TestEnv::new("nested-kill");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     env.profile(
         "killme",
         "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\nx11 = \"nested\"\n",
@@ -275,7 +269,7 @@ fn the_app_ending_stops_xephyr() {
     unprivileged!("the_app_ending_stops_xephyr");
     let mut env = TestEnv::new("nested-end");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     env.profile(
         "quick",
         "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\nx11 = \"nested\"\n",
@@ -311,7 +305,7 @@ fn closing_the_xephyr_window_ends_the_sandbox() {
     unprivileged!("closing_the_xephyr_window_ends_the_sandbox");
     let mut env = TestEnv::new("nested-close");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     env.profile(
         "closeme",
         "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\nx11 = \"nested\"\n",
@@ -349,7 +343,7 @@ fn a_window_manager_runs_inside_the_nested_display() {
     unprivileged!("a_window_manager_runs_inside_the_nested_display");
     let mut env = TestEnv::new("nested-wm");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     env.profile(
         "wm",
         "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\nx11 = \"nested\"\n\
@@ -378,7 +372,7 @@ fn explain_and_check_show_the_nested_display() {
     unprivileged!("explain_and_check_show_the_nested_display");
     let mut env = TestEnv::new("nested-explain");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     let o = env.run(&["explain", "--x11", "nested", "xterm"]);
     let text = stdout(&o);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -454,7 +448,7 @@ fn the_clipboard_crosses_only_where_the_profile_says() {
     unprivileged!("the_clipboard_crosses_only_where_the_profile_says");
     let mut env = TestEnv::new("nested-clip");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     let host_clipboard = || {
         let o = x
             .client("xclip")

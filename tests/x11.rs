@@ -8,12 +8,6 @@ use common::*;
 use std::fs;
 use std::process::Stdio;
 
-fn display_env(env: &mut TestEnv, x: &Xvfb) {
-    env.extra_env.push(("DISPLAY".into(), x.display.clone()));
-    env.extra_env
-        .push(("XAUTHORITY".into(), x.xauthority.display().to_string()));
-}
-
 #[test]
 fn the_server_really_requires_the_cookie() {
     unprivileged!("the_server_really_requires_the_cookie");
@@ -42,7 +36,7 @@ fn sandboxed_xterm_shows_its_window() {
     unprivileged!("sandboxed_xterm_shows_its_window");
     let mut env = TestEnv::new("xterm");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     let title = format!("nestbox-xterm-{}", std::process::id());
     let mut app = env
         .nestbox(&[
@@ -103,7 +97,7 @@ fn client_inside_uses_the_rewritten_cookie() {
     unprivileged!("client_inside_uses_the_rewritten_cookie");
     let mut env = TestEnv::new("xdpy");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     env.profile("t", "extends = [\"base\", \"x11\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\nhostname = \"elsewhere\"\n");
     // The cookie is FamilyLocal for the host's name; inside, the host name differs, so only the
     // wildcard rewrite lets xdpyinfo in.
@@ -197,7 +191,7 @@ fn sandboxed_firefox_renders_a_page_from_its_private_home() {
     }
     let mut env = TestEnv::new("firefox");
     let x = Xvfb::start(&env);
-    display_env(&mut env, &x);
+    env.use_display(&x);
     let title = format!("nestbox page {}", std::process::id());
     let home = env.backing_home("firefox");
     fs::create_dir_all(&home).unwrap();

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The helper's file name, next to the `nestbox` binary.
 pub const PROGRAM: &str = "nestbox-pulse";
@@ -120,15 +120,7 @@ fn parse_answer(line: &str, helper: Helper) -> Result<Opened, HelperError> {
 impl Drop for Helper {
     fn drop(&mut self) {
         drop(self.stdin.take());
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            match self.child.try_wait() {
-                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
-                _ => return,
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::reap::wait_or_kill(&mut self.child, STOP_TIMEOUT);
     }
 }
 

@@ -69,15 +69,7 @@ impl Server {
         // SAFETY: a plain kill of our own child, which is not reaped before this wait (nestbox
         // only peeks at it with WNOWAIT), so its pid cannot have been reused.
         unsafe { libc::kill(self.pid(), libc::SIGTERM) };
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            match self.child.try_wait() {
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                _ => return,
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::reap::wait_or_kill(&mut self.child, STOP_TIMEOUT);
     }
 
     /// Xephyr removes its socket when it stops on SIGTERM, but not when it dies of a lost host

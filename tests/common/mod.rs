@@ -97,6 +97,13 @@ impl TestEnv {
         env
     }
 
+    /// Launch on display `x`, with its cookie.
+    pub fn use_display(&mut self, x: &Xvfb) {
+        self.extra_env.push(("DISPLAY".into(), x.display.clone()));
+        self.extra_env
+            .push(("XAUTHORITY".into(), x.xauthority.display().to_string()));
+    }
+
     /// Write a user profile.
     pub fn profile(&self, name: &str, text: &str) -> PathBuf {
         let path = self
@@ -449,17 +456,22 @@ impl Drop for Xvfb {
     /// SIGTERM, so that Xvfb removes its socket: one left by a SIGKILL looks like a socket some
     /// nested display failed to clean up, to the tests that look for those.
     fn drop(&mut self) {
-        // SAFETY: a plain kill of our own child, not reaped before the wait below.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        for _ in 0..300 {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        terminate(&mut self.child);
     }
+}
+
+/// SIGTERM to a server the test started, SIGKILL if it is still there 3 s later; reaped.
+pub fn terminate(child: &mut Child) {
+    // SAFETY: a plain kill of our own child, not reaped before the wait below.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    for _ in 0..300 {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Where tests keep screenshots for people to look at (CI keeps them as artifacts).

@@ -135,15 +135,6 @@ pub fn peak(rec: Child) -> u32 {
 
 impl Drop for Pulse {
     fn drop(&mut self) {
-        // SAFETY: a plain kill of our own child, not reaped before the wait below.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        for _ in 0..300 {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        super::terminate(&mut self.child);
     }
 }
