@@ -199,24 +199,31 @@ impl Builder<'_> {
         let Some(nv) = plan.found.nvidia.clone() else {
             return;
         };
-        // A file is seen inside when its directory is the host's own there (as under /usr);
-        // asked once a directory: a driver has a hundred files in a handful of them. A link
-        // that leads elsewhere (libGLX_nvidia.so.0 -> /etc/alternatives/...) is followed.
+        // A file is seen inside when its directory is the host's own there (as under /usr), and
+        // so on along its links (libGLX_nvidia.so.0 -> /etc/alternatives/...): asked once a
+        // directory, since a driver has a hundred files in a handful of them.
         let mut seen_dirs: BTreeMap<PathBuf, bool> = BTreeMap::new();
         for file in &nv.files {
-            let dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-            let dir_seen = *seen_dirs.entry(dir.clone()).or_insert_with(|| {
-                let inside = program::host_behind(&self.mounts, self.fs, &dir);
-                inside.is_some() && inside == self.fs.realpath(&dir)
-            });
-            let seen = dir_seen
-                && match self.fs.lstat(file) {
-                    FileKind::Symlink(t) if t.components().count() > 1 => {
-                        let inside = program::host_behind(&self.mounts, self.fs, file);
-                        inside.is_some() && inside == self.fs.realpath(file)
+            let mut path = file.clone();
+            let mut seen = false;
+            for _ in 0..40 {
+                let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+                let dir_seen = *seen_dirs.entry(dir.clone()).or_insert_with(|| {
+                    let inside = program::host_behind(&self.mounts, self.fs, &dir);
+                    inside.is_some() && inside == self.fs.realpath(&dir)
+                });
+                if !dir_seen {
+                    break;
+                }
+                match self.fs.lstat(&path) {
+                    FileKind::Symlink(target) => path = dir.join(target),
+                    FileKind::Missing => break,
+                    _ => {
+                        seen = true;
+                        break;
                     }
-                    _ => true,
-                };
+                }
+            }
             if seen {
                 plan.driver_files_visible += 1;
             } else if self.bind(file, file.clone(), BindKind::ReadOnly) {
