@@ -18,4 +18,5 @@ pub mod profile;
 pub mod pulse;
 mod reap;
 pub mod sandbox;
+pub mod seccomp;
 pub mod xephyr;

@@ -108,6 +108,7 @@ pub fn build(
         audio,
         gpu,
         confinement,
+        seccomp: seccomp(profile),
         process: Process {
             program: program_path,
             argv,
@@ -150,6 +151,23 @@ fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, Plan
         landlock_scopes: facts.landlock_scopes,
         abstract_sockets,
     })
+}
+
+/// The default refusals, less what the profile allows, plus what it denies.
+fn seccomp(profile: &Profile) -> crate::seccomp::SeccompPlan {
+    let s = &profile.seccomp;
+    let mut deny: Vec<String> = crate::seccomp::DEFAULT_DENY
+        .iter()
+        .map(|n| n.to_string())
+        .chain(s.deny.iter().cloned())
+        .filter(|n| !s.allow.contains(n))
+        .collect();
+    deny.sort();
+    deny.dedup();
+    crate::seccomp::SeccompPlan {
+        deny,
+        user_namespaces: s.user_namespaces,
+    }
 }
 
 /// The profile's host name, or one made from its name: profile names may hold `_` and run to 128

@@ -168,6 +168,21 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
         }
     };
     writeln!(w, "Host abstract Unix sockets: {abstract_sockets}")?;
+    let s = &plan.seccomp;
+    writeln!(
+        w,
+        "System calls refused (EPERM): {}; the TIOCSTI and TIOCLINUX ioctls; personality() but PER_LINUX",
+        s.deny.join(", ")
+    )?;
+    writeln!(
+        w,
+        "New user namespaces: {}",
+        if s.user_namespaces {
+            "allowed (the profile says user_namespaces = true)"
+        } else {
+            "refused (unshare and clone with CLONE_NEWUSER: EPERM; clone3: ENOSYS)"
+        }
+    )?;
     writeln!(
         w,
         "Signals to processes outside: {}",

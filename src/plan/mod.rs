@@ -220,6 +220,8 @@ pub struct Plan {
     /// Graphics devices, unless `gpu = "none"`.
     pub gpu: Option<GpuPlan>,
     pub confinement: Confinement,
+    /// The system calls the app may not make.
+    pub seccomp: crate::seccomp::SeccompPlan,
     pub process: Process,
 }
 

@@ -86,6 +86,15 @@ pub struct Nested {
     pub clipboard: Clipboard,
 }
 
+/// `[seccomp]`, merged: a later file's `allow` takes a name off the earlier `deny`s, and the other
+/// way round.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Seccomp {
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    pub user_namespaces: bool,
+}
+
 /// A profile with everything it extends merged in, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Profile {
@@ -115,6 +124,7 @@ pub struct Profile {
     pub opt: bool,
     pub binds: Vec<BindSpec>,
     pub env: BTreeMap<String, String>,
+    pub seccomp: Seccomp,
 }
 
 impl Profile {
@@ -142,6 +152,7 @@ impl Profile {
             opt: false,
             binds: Vec::new(),
             env: BTreeMap::new(),
+            seccomp: Seccomp::default(),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct RawProfile {
     #[serde(default)]
     pub filesystem: RawFilesystem,
     #[serde(default)]
+    pub seccomp: RawSeccomp,
+    #[serde(default)]
     pub env: BTreeMap<String, Spanned<String>>,
 }
 
@@ -71,6 +73,20 @@ pub enum Clipboard {
     /// From the sandbox to the host (copy out).
     Out,
     Both,
+}
+
+/// `[seccomp]`: changes to the system calls refused by default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSeccomp {
+    /// System calls to allow although refused by default.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    /// More system calls to refuse.
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
+    /// Let the app make new user namespaces (browsers build their own sandboxes with them).
+    pub user_namespaces: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

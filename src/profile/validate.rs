@@ -155,6 +155,24 @@ pub(super) fn apply(
     if let Some(wm) = &raw.nested.window_manager {
         into.nested.window_manager = Some(command(file, wm, "window_manager")?);
     }
+    for (list, allow) in [(&raw.seccomp.allow, true), (&raw.seccomp.deny, false)] {
+        for name in list {
+            let n = name.get_ref();
+            if crate::seccomp::number(n).is_none() {
+                return Err(file.fail(name, format!("{n:?} is not a system call")));
+            }
+            let (add, take) = if allow {
+                (&mut into.seccomp.allow, &mut into.seccomp.deny)
+            } else {
+                (&mut into.seccomp.deny, &mut into.seccomp.allow)
+            };
+            take.retain(|x| x != n);
+            push_unique(add, n.clone());
+        }
+    }
+    if let Some(u) = raw.seccomp.user_namespaces {
+        into.seccomp.user_namespaces = u;
+    }
     into.audio = s.audio.unwrap_or(into.audio);
     into.gpu = s.gpu.unwrap_or(into.gpu);
     into.home = s.home.unwrap_or(into.home);

@@ -80,6 +80,8 @@ pub struct Frozen {
     pub envp_ptrs: Vec<*const c_char>,
     /// The Landlock ruleset every process started inside restricts itself with.
     pub landlock: Option<OwnedFd>,
+    /// The seccomp filters every process started inside installs last, in order.
+    pub seccomp: Vec<seccompiler::BpfProgram>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +92,8 @@ pub enum FreezeError {
     Unattached,
     #[error("cannot make the Landlock ruleset the plan asks for: {0}")]
     Landlock(String),
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
 }
 
 fn cstr(what: &'static str, bytes: &[u8]) -> Result<CString, FreezeError> {
@@ -239,6 +243,7 @@ impl Frozen {
             envp_ptrs: pointers(&envp),
             _envp: envp,
             landlock,
+            seccomp: crate::seccomp::compile(&plan.seccomp)?,
         })
     }
 }

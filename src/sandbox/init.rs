@@ -117,8 +117,8 @@ fn exec_window_manager(frozen: &Frozen, wm: &Exec, err: RawFd, parent_mask: &lib
     }
 }
 
-/// A new session, every capability gone, no_new_privs, the Landlock scopes, then exec. Returns
-/// only on failure, with the stage that failed.
+/// A new session, every capability gone, no_new_privs, the Landlock scopes, the seccomp filters
+/// last, then exec. Returns only on failure, with the stage that failed.
 fn exec(
     frozen: &Frozen,
     program: &Exec,
@@ -136,6 +136,9 @@ fn exec(
         sys::landlock_restrict_self(ruleset.as_raw_fd()).map_err(at(Stage::Landlock))?;
     }
     sys::cloexec_from(3).map_err(at(Stage::Fds))?;
+    for program in &frozen.seccomp {
+        sys::seccomp_filter(program).map_err(at(Stage::Seccomp))?;
+    }
     Err((
         Stage::Exec,
         sys::execve(&program.program, &program.argv_ptrs, &frozen.envp_ptrs),

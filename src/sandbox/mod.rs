@@ -30,12 +30,13 @@ pub enum Stage {
     NoNewPrivs,
     Landlock,
     Fds,
+    Seccomp,
     Exec,
 }
 
 impl Stage {
     /// Every stage, in discriminant order (1, 2, ...).
-    const ALL: [Stage; 14] = [
+    const ALL: [Stage; 15] = [
         Stage::Prepare,
         Stage::IdMaps,
         Stage::BaseRoot,
@@ -49,6 +50,7 @@ impl Stage {
         Stage::NoNewPrivs,
         Stage::Landlock,
         Stage::Fds,
+        Stage::Seccomp,
         Stage::Exec,
     ];
 
@@ -361,6 +363,7 @@ fn stage_words(stage: Stage, plan: &Plan) -> String {
         Stage::NoNewPrivs => "set no_new_privs".into(),
         Stage::Landlock => "apply the Landlock scopes".into(),
         Stage::Fds => "close inherited file descriptors".into(),
+        Stage::Seccomp => "install the seccomp filter".into(),
         Stage::Exec => "run the program".into(),
     }
 }

@@ -311,6 +311,24 @@ pub fn landlock_restrict_self(ruleset: RawFd) -> SysResult {
     check(unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0u32) as c_int })
 }
 
+/// Install a seccomp filter on this thread (no_new_privs must be set).
+pub fn seccomp_filter(program: &[seccompiler::sock_filter]) -> SysResult {
+    let prog = libc::sock_fprog {
+        len: program.len() as u16,
+        // The two types are the kernel's struct sock_filter, field for field.
+        filter: program.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prog points to `program`, which outlives the call; the kernel copies it.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0u32,
+            &prog as *const libc::sock_fprog,
+        ) as c_int
+    })
+}
+
 /// Mark every fd from `first` on close-on-exec.
 pub fn cloexec_from(first: u32) -> SysResult {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes fd flags.

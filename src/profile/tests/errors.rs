@@ -686,3 +686,18 @@ fn bad_audio_and_gpu_modes() {
         assert_toml_error(&err, &path, text, needle, &[variant]);
     }
 }
+
+#[test]
+fn unknown_system_call_names_its_place() {
+    for key in ["allow", "deny"] {
+        let text = format!("[seccomp]\n{key} = [\"keyctl\", \"frobnicate\"]\n");
+        let (_fx, path, err) = single_error(&text);
+        assert_invalid(
+            &err,
+            &path,
+            &text,
+            "\"frobnicate\"",
+            "\"frobnicate\" is not a system call",
+        );
+    }
+}

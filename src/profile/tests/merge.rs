@@ -53,6 +53,9 @@ ro = ["?/opt/tool:/opt/t"]
 [env]
 B = "mid-b"
 C = "mid-c"
+
+[seccomp]
+deny = ["keyctl", "ptrace"]
 "#;
 
 const APP: &str = r#"extends = ["mid"]
@@ -73,6 +76,10 @@ dev = ["/dev/dri"]
 
 [env]
 C = "app-c"
+
+[seccomp]
+allow = ["keyctl"]
+user_namespaces = true
 "#;
 
 #[test]
@@ -172,6 +179,12 @@ fn extends_chain_merges_into_the_exact_profile() {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        // A later file's allow takes the name off an earlier deny.
+        seccomp: Seccomp {
+            allow: strings(&["keyctl"]),
+            deny: strings(&["ptrace"]),
+            user_namespaces: true,
+        },
     };
     assert_eq!(got, expected);
 

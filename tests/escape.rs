@@ -1,0 +1,164 @@
+//! The escape battery (tests/escape/escape.c) run inside real sandboxes, on the host's network and
+//! on none: every known way out must be refused, each with the error nestbox's layers give.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use std::process::Command;
+
+/// Each attempt of the battery and the answer it must get.
+const EXPECTED: &[(&str, &str)] = &[
+    ("tiocsti", "EPERM"),
+    ("tiocsti-high-bits", "EPERM"),
+    ("tioclinux", "EPERM"),
+    ("unshare-user", "EPERM"),
+    ("clone-newuser", "EPERM"),
+    ("clone3", "ENOSYS"),
+    ("mount", "EPERM"),
+    ("umount2", "EPERM"),
+    ("pivot_root", "EPERM"),
+    ("fsopen", "EPERM"),
+    ("fspick", "EPERM"),
+    ("open_tree", "EPERM"),
+    ("move_mount", "EPERM"),
+    ("mount_setattr", "EPERM"),
+    ("keyctl", "EPERM"),
+    ("keyctl-x32", "ENOSYS"),
+    ("add_key", "EPERM"),
+    ("request_key", "EPERM"),
+    ("bpf", "EPERM"),
+    ("perf_event_open", "EPERM"),
+    ("userfaultfd", "EPERM"),
+    ("io_uring_setup", "EPERM"),
+    ("open_by_handle_at", "EPERM"),
+    ("init_module", "EPERM"),
+    ("finit_module", "EPERM"),
+    ("kexec_load", "EPERM"),
+    ("acct", "EPERM"),
+    ("swapon", "EPERM"),
+    ("reboot", "EPERM"),
+    ("settimeofday", "EPERM"),
+    ("clock_settime", "EPERM"),
+    ("personality-exec", "EPERM"),
+    ("personality-query", "ALLOWED"),
+    ("ptrace-pid1", "EPERM"),
+    ("write-proc-sys", "EACCES"),
+    ("write-proc-1-exe", "EACCES"),
+    ("read-etc-shadow", "ENOENT"),
+    ("write-usr", "EROFS"),
+];
+
+/// The battery, compiled for this test into its own directory.
+fn battery(env: &TestEnv) -> std::path::PathBuf {
+    let exe = env.dir.join("escape");
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/escape/escape.c");
+    let status = Command::new("cc")
+        .args(["-O1", "-Wall", "-o"])
+        .arg(&exe)
+        .arg(source)
+        .status()
+        .expect("cc is needed (apt-get install build-essential)");
+    assert!(status.success(), "cannot compile {source}");
+    exe
+}
+
+fn run_battery(network: &str) {
+    run_battery_with(network, "", &[]);
+}
+
+/// Run the battery with `extra` appended to the profile, expecting `changed` answers where they
+/// differ from [`EXPECTED`].
+fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
+    let mut env = TestEnv::new(&format!("escape-{network}"));
+    let exe = battery(&env);
+    env.extra_env
+        .push(("NESTBOX_ESCAPE_BATTERY".into(), "1".into()));
+    env.profile(
+        "target",
+        &format!(
+            "extends = [\"base\"]\n[run]\ncommand = [\"/escape\"]\npass_env = [\"NESTBOX_ESCAPE_BATTERY\"]\n\
+             [sandbox]\nnetwork = \"{network}\"\n[filesystem]\nro = [\"{}:/escape\"]\n{extra}",
+            exe.display()
+        ),
+    );
+    let o = env.run(&["run", "target"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}{out}", stderr(&o));
+    let got: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let want: Vec<(String, String)> = EXPECTED
+        .iter()
+        .map(|&(a, b)| {
+            let b = changed.iter().find(|c| c.0 == a).map_or(b, |c| c.1);
+            (a.to_string(), b.to_string())
+        })
+        .collect();
+    let wrong: Vec<String> = want
+        .iter()
+        .zip(&got)
+        .filter(|(w, g)| w != g)
+        .map(|(w, g)| format!("{}: want {}, got {}", w.0, w.1, g.1))
+        .collect();
+    assert!(
+        wrong.is_empty() && got.len() == want.len(),
+        "on network {network}:\n{}\nfull output:\n{out}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn every_way_out_is_refused_without_network() {
+    unprivileged!("every_way_out_is_refused_without_network");
+    run_battery("none");
+}
+
+#[test]
+fn every_way_out_is_refused_on_the_host_network() {
+    unprivileged!("every_way_out_is_refused_on_the_host_network");
+    run_battery("shared");
+}
+
+#[test]
+fn the_battery_refuses_to_run_outside_a_sandbox() {
+    unprivileged!("the_battery_refuses_to_run_outside_a_sandbox");
+    let env = TestEnv::new("escape-outside");
+    let o = Command::new(battery(&env))
+        .env("NESTBOX_ESCAPE_BATTERY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_profile_can_allow_and_deny_by_name() {
+    unprivileged!("a_profile_can_allow_and_deny_by_name");
+    // What a browser's own sandbox and a container tool inside need; and one more refusal.
+    run_battery_with(
+        "none",
+        "[seccomp]\nallow = [\"keyctl\", \"add_key\"]\ndeny = [\"getppid\"]\nuser_namespaces = true\n",
+        &[
+            ("keyctl", "ALLOWED"),
+            ("add_key", "ALLOWED"),
+            ("unshare-user", "ALLOWED"),
+            ("clone-newuser", "ALLOWED"),
+            ("clone3", "ALLOWED"),
+        ],
+    );
+    let env = TestEnv::new("escape-deny");
+    env.profile(
+        "d",
+        "[run]\ncommand = [\"sh\", \"-c\"]\n[seccomp]\ndeny = [\"uname\"]\n",
+    );
+    let o = env.run(&["run", "d", "uname -s; echo rc=$?"]);
+    assert!(
+        stderr(&o).contains("Operation not permitted"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o), "rc=1\n");
+}

@@ -1,0 +1,130 @@
+/* The escape battery: run inside a sandbox, it tries known ways out of one and prints one line
+ * for each: "NAME: ERRNO" when the attempt failed (the errno's name), "NAME: ALLOWED" when it
+ * worked. tests/escape.rs compiles it, runs it in sandboxes and compares every line with what
+ * nestbox must answer. Each attempt is harmless where it is refused, and pointless where it
+ * succeeds (no real mount, key or module is asked for). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *errname(int e) {
+    switch (e) {
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
+    case EACCES: return "EACCES";
+    case EROFS: return "EROFS";
+    case ENOENT: return "ENOENT";
+    case EINVAL: return "EINVAL";
+    case EBADF: return "EBADF";
+    case ENOTTY: return "ENOTTY";
+    case EFAULT: return "EFAULT";
+    case ESRCH: return "ESRCH";
+    default: return strerror(e);
+    }
+}
+
+/* Report a raw result: negative (or -1 with errno) is refused. */
+static void report(const char *name, long r) {
+    if (r < 0)
+        printf("%s: %s\n", name, errname(errno));
+    else
+        printf("%s: ALLOWED\n", name);
+    fflush(stdout);
+}
+
+#define TRY(name, call) do { errno = 0; report(name, (long)(call)); } while (0)
+
+int main(void) {
+    char c = 'x';
+    /* Never outside a sandbox: there, some of these would work (and a few would matter). */
+    if (getpid() != 2 || !getenv("NESTBOX_ESCAPE_BATTERY")) {
+        fprintf(stderr, "escape: run only as a sandbox's app (PID 2), by tests/escape.rs\n");
+        return 2;
+    }
+    int tty = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+    /* Typing into a terminal: the request compared in its low 32 bits only, both forms. */
+    TRY("tiocsti", syscall(SYS_ioctl, tty, (unsigned long)TIOCSTI, &c));
+    TRY("tiocsti-high-bits", syscall(SYS_ioctl, tty, (unsigned long)TIOCSTI | 0x100000000UL, &c));
+    TRY("tioclinux", syscall(SYS_ioctl, tty, (unsigned long)TIOCLINUX, &c));
+    /* New user namespaces, three ways. */
+    {
+        /* In a child: where it works, it would change what the next attempts meet. */
+        int fds[2];
+        int e = 0;
+        if (pipe(fds) == 0 && fork() == 0) {
+            int r = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
+            (void)!write(fds[1], &r, sizeof r);
+            _exit(0);
+        }
+        (void)!read(fds[0], &e, sizeof e);
+        wait(0);
+        errno = e;
+        report("unshare-user", e ? -1 : 0);
+    }
+    {
+        errno = 0;
+        long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        if (pid == 0) _exit(0);
+        if (pid > 0) waitpid(pid, 0, 0);
+        report("clone-newuser", pid);
+    }
+    {
+        uint64_t args[11] = {0};
+        args[0] = CLONE_NEWUSER;
+        args[4] = SIGCHLD; /* exit_signal */
+        errno = 0;
+        long pid = syscall(SYS_clone3, args, sizeof args);
+        if (pid == 0) _exit(0);
+        if (pid > 0) waitpid(pid, 0, 0);
+        report("clone3", pid);
+    }
+    /* Mounts, old API and new. */
+    TRY("mount", mount("none", "/tmp", "tmpfs", 0, 0));
+    TRY("umount2", umount2("/tmp", MNT_DETACH));
+    TRY("pivot_root", syscall(SYS_pivot_root, "/tmp", "/tmp"));
+    TRY("fsopen", syscall(SYS_fsopen, "tmpfs", 0));
+    TRY("fspick", syscall(SYS_fspick, AT_FDCWD, "/tmp", 0));
+    TRY("open_tree", syscall(SYS_open_tree, AT_FDCWD, "/tmp", 1 /* OPEN_TREE_CLONE */));
+    TRY("move_mount", syscall(SYS_move_mount, -1, "", AT_FDCWD, "/tmp", 0));
+    TRY("mount_setattr", syscall(SYS_mount_setattr, AT_FDCWD, "/tmp", 0, 0, 0));
+    /* Kernel attack surface. */
+    TRY("keyctl", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
+    TRY("keyctl-x32", syscall(SYS_keyctl | 0x40000000, 0, -3, 0));
+    TRY("add_key", syscall(SYS_add_key, "user", "nestbox", "x", 1, -3));
+    TRY("request_key", syscall(SYS_request_key, "user", "nestbox", 0, 0));
+    TRY("bpf", syscall(SYS_bpf, 0, 0, 0));
+    TRY("perf_event_open", syscall(SYS_perf_event_open, 0, 0, -1, -1, 0));
+    TRY("userfaultfd", syscall(SYS_userfaultfd, 0));
+    TRY("io_uring_setup", syscall(SYS_io_uring_setup, 1, 0));
+    TRY("open_by_handle_at", syscall(SYS_open_by_handle_at, AT_FDCWD, 0, 0));
+    TRY("init_module", syscall(SYS_init_module, 0, 0, ""));
+    TRY("finit_module", syscall(SYS_finit_module, -1, "", 0));
+    TRY("kexec_load", syscall(SYS_kexec_load, 0, 0, 0, 0));
+    TRY("acct", syscall(SYS_acct, 0));
+    TRY("swapon", syscall(SYS_swapon, "/nonexistent", 0));
+    TRY("reboot", syscall(SYS_reboot, 0, 0, 0, 0));
+    TRY("settimeofday", syscall(SYS_settimeofday, 0, 0));
+    TRY("clock_settime", syscall(SYS_clock_settime, 0, 0));
+    TRY("personality-exec", personality(READ_IMPLIES_EXEC));
+    TRY("personality-query", personality(0xffffffff));
+    TRY("ptrace-pid1", ptrace(PTRACE_ATTACH, 1, 0, 0));
+    /* Writes the kernel would take from root only, and the host's files. */
+    TRY("write-proc-sys", open("/proc/sys/kernel/hostname", O_WRONLY));
+    TRY("write-proc-1-exe", open("/proc/1/exe", O_WRONLY));
+    TRY("read-etc-shadow", open("/etc/shadow", O_RDONLY));
+    TRY("write-usr", open("/usr/nestbox-escape", O_WRONLY | O_CREAT, 0600));
+    return 0;
+}
