@@ -6,6 +6,7 @@
 //!   the monitor's size, Landlock's abilities);
 //! - [`plan`] is a pure function of the two: namespaces, ordered mount steps, environment, program;
 //! - [`sandbox`] applies a plan: clone, mounts, pivot_root, PID 1, exec. It knows nothing of TOML.
+//! - [`seccomp`] knows system calls by name and compiles the plan's refusals to BPF.
 //! - [`xephyr`] runs the nested X server a plan may ask for around the sandbox's life, and its
 //!   clipboard bridge; [`pulse`] the sound helper that holds a sandbox's PulseAudio socket.
 //!
