@@ -9,6 +9,7 @@ use std::process::Command;
 
 /// Each attempt of the battery and the answer it must get.
 const EXPECTED: &[(&str, &str)] = &[
+    ("leaked-fds", "NONE"),
     ("tiocsti", "EPERM"),
     ("tiocsti-high-bits", "EPERM"),
     ("tioclinux", "EPERM"),
@@ -47,6 +48,13 @@ const EXPECTED: &[(&str, &str)] = &[
     ("write-proc-1-exe", "EACCES"),
     ("read-etc-shadow", "ENOENT"),
     ("write-usr", "EROFS"),
+    ("kill-host-process", "ESRCH"),
+    ("pidfd-host-process", "ESRCH"),
+    ("connect-session-bus", "ENOENT"),
+    ("read-host-ssh-key", "ENOENT"),
+    // Into the sandbox's own home: the test checks the host's files stay as they were.
+    ("append-bashrc", "ALLOWED"),
+    ("write-autostart", "ALLOWED"),
 ];
 
 /// The battery, compiled for this test into its own directory.
@@ -74,10 +82,18 @@ fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
     let exe = battery(&env);
     env.extra_env
         .push(("NESTBOX_ESCAPE_BATTERY".into(), "1".into()));
+    env.extra_env.push((
+        "NESTBOX_ESCAPE_HOST_PID".into(),
+        std::process::id().to_string(),
+    ));
+    // The host's secrets and start-up files, to be found untouched afterwards.
+    std::fs::create_dir_all(env.home.join(".ssh")).unwrap();
+    std::fs::write(env.home.join(".ssh/id_ed25519"), "secret").unwrap();
+    std::fs::write(env.home.join(".bashrc"), "# the host's\n").unwrap();
     env.profile(
         "target",
         &format!(
-            "extends = [\"base\"]\n[run]\ncommand = [\"/escape\"]\npass_env = [\"NESTBOX_ESCAPE_BATTERY\"]\n\
+            "extends = [\"base\"]\n[run]\ncommand = [\"/escape\"]\npass_env = [\"NESTBOX_ESCAPE_BATTERY\", \"NESTBOX_ESCAPE_HOST_PID\"]\n\
              [sandbox]\nnetwork = \"{network}\"\n[filesystem]\nro = [\"{}:/escape\"]\n{extra}",
             exe.display()
         ),
@@ -108,6 +124,17 @@ fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
         "on network {network}:\n{}\nfull output:\n{out}",
         wrong.join("\n")
     );
+    assert_eq!(
+        std::fs::read_to_string(env.home.join(".bashrc")).unwrap(),
+        "# the host's\n"
+    );
+    assert!(!env.home.join(".config/autostart").exists());
+    // What the app wrote stayed in its own home.
+    let own = env.backing_home("target");
+    assert!(std::fs::read_to_string(own.join(".bashrc"))
+        .unwrap()
+        .contains("escaped"));
+    assert!(own.join(".config/autostart/escape.desktop").exists());
 }
 
 #[test]

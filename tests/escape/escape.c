@@ -5,6 +5,7 @@
  * succeeds (no real mount, key or module is asked for). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,7 +17,10 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,10 +53,25 @@ static void report(const char *name, long r) {
 
 int main(void) {
     char c = 'x';
-    /* Never outside a sandbox: there, some of these would work (and a few would matter). */
-    if (getpid() != 2 || !getenv("NESTBOX_ESCAPE_BATTERY")) {
-        fprintf(stderr, "escape: run only as a sandbox's app (PID 2), by tests/escape.rs\n");
+    /* Never outside a sandbox: there, some of these would work (and a few would matter). A
+     * fresh PID namespace numbers its processes from 1; the host's are far past 20. */
+    if (getpid() > 20 || !getenv("NESTBOX_ESCAPE_BATTERY")) {
+        fprintf(stderr, "escape: run only as a sandbox's app, by tests/escape.rs or "
+                        "scripts/compare-security\n");
         return 2;
+    }
+    {
+        /* Descriptors the app was given beyond 0, 1 and 2 (the directory listing's own aside). */
+        char found[256] = "";
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            int fd = atoi(e->d_name);
+            if (e->d_name[0] == '.' || fd <= 2 || fd == dirfd(d)) continue;
+            snprintf(found + strlen(found), sizeof found - strlen(found), " %d", fd);
+        }
+        if (d) closedir(d);
+        printf("leaked-fds: %s\n", found[0] ? found + 1 : "NONE");
     }
     int tty = open("/dev/ptmx", O_RDWR | O_NOCTTY);
     /* Typing into a terminal: the request compared in its low 32 bits only, both forms. */
@@ -126,5 +145,37 @@ int main(void) {
     TRY("write-proc-1-exe", open("/proc/1/exe", O_WRONLY));
     TRY("read-etc-shadow", open("/etc/shadow", O_RDONLY));
     TRY("write-usr", open("/usr/nestbox-escape", O_WRONLY | O_CREAT, 0600));
+    /* The caller's processes: the test passes its own pid (a host pid). */
+    {
+        const char *p = getenv("NESTBOX_ESCAPE_HOST_PID");
+        long host = p ? atol(p) : 0;
+        TRY("kill-host-process", kill(host, 0));
+        TRY("pidfd-host-process", syscall(SYS_pidfd_open, host, 0));
+    }
+    /* The host's session bus, by its usual path. */
+    {
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "/run/user/%d/bus", (int)getuid());
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        TRY("connect-session-bus", connect(s, (struct sockaddr *)&a, sizeof a));
+    }
+    /* The user's secrets and start-up files: the home inside is the sandbox's own, so these
+     * land there (ALLOWED) or nowhere; the test checks the host's files are untouched. */
+    {
+        char path[512];
+        const char *home = getenv("HOME");
+        snprintf(path, sizeof path, "%s/.ssh/id_ed25519", home);
+        TRY("read-host-ssh-key", open(path, O_RDONLY));
+        snprintf(path, sizeof path, "%s/.bashrc", home);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+        if (fd >= 0) (void)!write(fd, "echo escaped\n", 13);
+        report("append-bashrc", fd);
+        snprintf(path, sizeof path, "%s/.config", home);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/.config/autostart", home);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/.config/autostart/escape.desktop", home);
+        TRY("write-autostart", open(path, O_WRONLY | O_CREAT, 0644));
+    }
     return 0;
 }
