@@ -10,6 +10,8 @@ use std::process::Command;
 /// Each attempt of the battery and the answer it must get.
 const EXPECTED: &[(&str, &str)] = &[
     ("leaked-fds", "NONE"),
+    // TIOCSTI on a controlling terminal: what the kernel allows (dev.tty.legacy_tiocsti = 1 here).
+    ("controlling-terminal", "YES"),
     ("tiocsti", "EPERM"),
     ("tiocsti-high-bits", "EPERM"),
     ("tioclinux", "EPERM"),
