@@ -191,3 +191,33 @@ fn a_profile_can_allow_and_deny_by_name() {
     );
     assert_eq!(stdout(&o), "rc=1\n");
 }
+
+#[test]
+fn a_link_planted_in_a_shared_directory_cannot_steer_a_later_bind() {
+    unprivileged!("a_link_planted_in_a_shared_directory_cannot_steer_a_later_bind");
+    let env = TestEnv::new("escape-planted");
+    std::fs::create_dir_all(env.home.join("share")).unwrap();
+    std::fs::create_dir_all(env.home.join(".ssh")).unwrap();
+    std::fs::write(env.home.join(".ssh/id_ed25519"), "secret").unwrap();
+    // A sandbox given ~/share plants a link to the host's ~/.ssh in it...
+    env.profile(
+        "planter",
+        "[run]\ncommand = [\"sh\", \"-c\"]\n[filesystem]\nrw = [\"~/share\"]\n",
+    );
+    let home = env.home.display().to_string();
+    let o = env.run(&["run", "planter", &format!("ln -s {home}/.ssh ~/share/keys")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(env.home.join("share/keys").is_symlink());
+    // ...which a profile binding a path through it does not follow.
+    env.profile(
+        "victim",
+        "[run]\ncommand = [\"sh\", \"-c\"]\n[filesystem]\nro = [\"?~/share/keys:/keys\"]\n",
+    );
+    let o = env.run(&["run", "victim", "cat /keys/id_ed25519"]);
+    assert_one_line_error(
+        &o,
+        125,
+        "is a symbolic link inside your home, which a sandbox may have planted",
+    );
+    assert!(!stdout(&o).contains("secret"));
+}

@@ -526,6 +526,13 @@ impl Builder<'_> {
                 Access::Device => BindKind::Device,
             };
             let dst = self.path(&bind.dst);
+            if let Some(link) = self.planted_link(&src) {
+                return Err(PlanError::LinkInSource {
+                    origin: bind.origin.clone(),
+                    path: src,
+                    link,
+                });
+            }
             if !self.bind(&src, dst, kind) && !bind.optional {
                 return Err(PlanError::MissingSource {
                     origin: bind.origin.clone(),
@@ -534,6 +541,28 @@ impl Builder<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The first symbolic link in `src` deeper than one level below the home, where a sandbox
+    /// given a directory of the home could have planted it (`~/Downloads/music -> ~/.ssh`). The
+    /// home's own entries may be links (`~/Downloads -> /data/Downloads`): no sandbox can make or
+    /// replace those, since none is given the home itself.
+    fn planted_link(&self, src: &Path) -> Option<PathBuf> {
+        let rest = src.strip_prefix(&self.facts.home).ok()?;
+        let mut at = self.facts.home.clone();
+        for (depth, part) in rest.components().enumerate() {
+            at.push(part);
+            match self.fs.lstat(&at) {
+                FileKind::Symlink(_) if depth > 0 => return Some(at),
+                FileKind::Symlink(_) => {
+                    // Follow the home's own link, and go on checking beneath its target.
+                    at = self.fs.realpath(&at)?;
+                }
+                FileKind::Missing => return None,
+                _ => {}
+            }
+        }
+        None
     }
 
     /// A clean, declared environment: nothing of the caller's leaks in but what is named.

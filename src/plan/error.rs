@@ -13,6 +13,12 @@ pub enum PlanError {
     BadCommand(String),
     #[error("{origin}: cannot bind {}: no such file or directory (write ?{} to make it optional)", path.display(), path.display())]
     MissingSource { origin: Location, path: PathBuf },
+    #[error("{origin}: will not bind {}: {} is a symbolic link inside your home, which a sandbox may have planted; bind the path it leads to instead", path.display(), link.display())]
+    LinkInSource {
+        origin: Location,
+        path: PathBuf,
+        link: PathBuf,
+    },
     #[error("program {program:?} not found inside the sandbox (searched {searched})")]
     ProgramNotFound { program: String, searched: String },
     #[error("program {} inside the sandbox is not an executable file", path.display())]

@@ -45,6 +45,8 @@ pub struct RawSandbox {
     pub allow_host_abstract_sockets: Option<bool>,
     pub audio: Option<Audio>,
     pub gpu: Option<Gpu>,
+    /// Never granted: read only to say so where it was written.
+    pub capabilities: Option<Spanned<toml::Value>>,
     pub home: Option<Home>,
     pub sys: Option<bool>,
     pub opt: Option<bool>,

@@ -142,6 +142,12 @@ pub(super) fn apply(
         into.hostname = Some(h.get_ref().clone());
     }
     let s = &raw.sandbox;
+    if let Some(caps) = &s.capabilities {
+        return Err(file.fail(
+            caps,
+            "nestbox grants no capabilities: every set is emptied before the app starts (what an app may do as your own user, it can do without them)".to_string(),
+        ));
+    }
     into.network = s.network.unwrap_or(into.network);
     into.x11 = s.x11.unwrap_or(into.x11);
     into.wayland = s.wayland.unwrap_or(into.wayland);

@@ -170,12 +170,13 @@ fn apply(root: &Fd, step: &Step) -> SysResult {
             &dir_target(root, dst)?,
         ),
         Step::Bind { src, dst, attrs } => {
-            let target = if sys::is_dir(src)? {
+            let source = sys::open_source(src)?;
+            let target = if sys::is_dir(&source)? {
                 dir_target(root, dst)?
             } else {
                 file_target(root, dst)?
             };
-            let tree = sys::clone_tree(None, src)?;
+            let tree = sys::clone_tree(Some(&source), c"")?;
             sys::set_attrs(&tree, *attrs, true)?;
             sys::attach(&tree, &target)
         }

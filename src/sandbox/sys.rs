@@ -188,12 +188,32 @@ pub fn symlink_in(target: &CStr, dir: &Fd, name: &CStr) -> SysResult {
 }
 
 /// Whether `path` (followed) is a directory.
-pub fn is_dir(path: &CStr) -> Result<bool, Errno> {
-    // SAFETY: st is plain data filled by stat.
+pub fn is_dir(fd: &Fd) -> Result<bool, Errno> {
+    // SAFETY: st is plain data filled by fstat.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: path is a valid C string and st a valid out-pointer.
-    check(unsafe { libc::stat(path.as_ptr(), &mut st) })?;
+    // SAFETY: fd is open and st a valid out-pointer.
+    check(unsafe { libc::fstat(fd.0, &mut st) })?;
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+}
+
+/// A bind's source (a host path under /oldroot, which the plan made free of symlinks), opened
+/// without following any: a link planted there since the plan was made fails the launch (ELOOP)
+/// instead of steering the bind elsewhere.
+pub fn open_source(path: &CStr) -> Result<Fd, Errno> {
+    // SAFETY: open_how is plain data; zeroed is a valid value.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: how lives across the call and its size is passed; path is a valid C string.
+    check_fd(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    })
 }
 
 /// A detached copy of the mount tree at `path` (a host path under /oldroot), or at `fd` when

@@ -561,3 +561,33 @@ fn command_override_is_checked_like_a_profile_program() {
 
 mod isolation;
 mod media;
+
+#[test]
+fn a_link_below_a_home_directory_is_refused_but_the_homes_own_links_are_followed() {
+    let fs = host()
+        .with("/home/ann/Music", FileKind::Symlink("/data/music".into()))
+        .with("/data/music/album", FileKind::Dir)
+        .with(
+            "/home/ann/Downloads/keys",
+            FileKind::Symlink("/home/ann/.ssh".into()),
+        )
+        .with("/home/ann/.ssh/id_ed25519", FileKind::File);
+    let mut p = xterm();
+    p.binds = vec![bind("~/Music/album", Access::ReadOnly, false)];
+    let plan = build(&p, &facts(), &fs, None, &[]).unwrap();
+    assert!(plan.mounts.contains(&Mount::Bind {
+        src: "/data/music/album".into(),
+        dst: "/home/ann/Music/album".into(),
+        kind: BindKind::ReadOnly
+    }));
+    for optional in [false, true] {
+        p.binds = vec![bind("~/Downloads/keys", Access::ReadOnly, optional)];
+        let e = build(&p, &facts(), &fs, None, &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/p/xterm.toml:4:7: will not bind /home/ann/Downloads/keys: /home/ann/Downloads/keys \
+             is a symbolic link inside your home, which a sandbox may have planted; bind the path \
+             it leads to instead"
+        );
+    }
+}

@@ -701,3 +701,16 @@ fn unknown_system_call_names_its_place() {
         );
     }
 }
+
+#[test]
+fn asking_for_a_capability_is_refused_where_written() {
+    let text = "[sandbox]\ncapabilities = [\"CAP_NET_ADMIN\"]\n";
+    let (_fx, path, err) = single_error(text);
+    assert_invalid(
+        &err,
+        &path,
+        text,
+        "[\"CAP",
+        "nestbox grants no capabilities: every set is emptied before the app starts (what an app may do as your own user, it can do without them)",
+    );
+}
