@@ -221,3 +221,64 @@ fn a_link_planted_in_a_shared_directory_cannot_steer_a_later_bind() {
     );
     assert!(!stdout(&o).contains("secret"));
 }
+
+#[test]
+fn a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only() {
+    unprivileged!("a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only");
+    let env = TestEnv::new("escape-protect");
+    std::fs::write(env.home.join(".bashrc"), "# the host's\n").unwrap();
+    std::fs::create_dir_all(env.config.join("autostart")).unwrap();
+    std::fs::create_dir_all(env.data.join("applications")).unwrap();
+    // XDG_CONFIG_HOME and XDG_DATA_HOME of the test's world lie beside its home: bind them too.
+    env.profile(
+        "wide",
+        &format!(
+            "[run]\ncommand = [\"sh\", \"-c\"]\n[filesystem]\nrw = [\"~\", \"{}\", \"{}\"]\n",
+            env.config.display(),
+            env.data.display()
+        ),
+    );
+    let try_write = |path: &std::path::Path| {
+        format!(
+            "(echo x >> {0}) 2>/dev/null && echo 'wrote {0}' || echo 'refused {0}'; ",
+            path.display()
+        )
+    };
+    let script = [
+        try_write(&env.home.join(".bashrc")),
+        try_write(&env.config.join("autostart/evil.desktop")),
+        try_write(&env.config.join("nestbox/profiles/wide.toml")),
+        try_write(&env.data.join("applications/evil.desktop")),
+        try_write(&env.home.join("notes.txt")),
+    ]
+    .concat();
+    let o = env.run(&["run", "wide", &script]);
+    let out = stdout(&o);
+    for refused in [
+        ".bashrc",
+        "autostart/evil.desktop",
+        "profiles/wide.toml",
+        "applications/evil.desktop",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("refused") && l.ends_with(refused)),
+            "{refused}: {out}{}",
+            stderr(&o)
+        );
+    }
+    assert!(
+        out.contains(&format!("wrote {}", env.home.join("notes.txt").display())),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.home.join(".bashrc")).unwrap(),
+        "# the host's\n"
+    );
+    assert!(!env.config.join("autostart/evil.desktop").exists());
+    let text = stdout(&env.run(&["explain", "wide"]));
+    assert!(
+        text.contains("Kept read-only under read-write binds"),
+        "{text}"
+    );
+}

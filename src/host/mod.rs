@@ -65,6 +65,8 @@ pub struct HostFacts {
     pub abstract_displays: Vec<u32>,
     /// The host's graphics devices and driver files; read only for a profile with a GPU mode.
     pub gpu: Option<gpu::GpuHost>,
+    /// The running nestbox, which no sandbox may write.
+    pub exe: Option<PathBuf>,
 }
 
 /// A home the sandbox can mount its own over: absolute, normal, and not the root itself.
@@ -125,6 +127,7 @@ impl HostFacts {
             monitor: None,
             abstract_displays: Vec::new(),
             gpu: None,
+            exe: std::env::current_exe().ok(),
         })
     }
 

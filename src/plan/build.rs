@@ -59,6 +59,7 @@ pub fn build(
     let (home_backing, host_steps) = b.home();
     b.profile_binds()?;
     b.gpu_driver_files(&mut gpu);
+    let protected = b.protect_host_files();
     b.mounts.push(Mount::ReadOnly { dst: "/".into() });
     b.environment();
     let env = std::mem::take(&mut b.env);
@@ -109,6 +110,7 @@ pub fn build(
         gpu,
         confinement,
         seccomp: seccomp(profile),
+        protected,
         process: Process {
             program: program_path,
             argv,

@@ -167,6 +167,12 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
             "REACHABLE, the host display's among them: this kernel cannot scope them and the profile accepts it"
         }
     };
+    if !plan.protected.is_empty() {
+        writeln!(w, "Kept read-only under read-write binds (nestbox's files, launchers, autostart, shell start-up files):")?;
+        for p in &plan.protected {
+            writeln!(w, "  {}", p.display())?;
+        }
+    }
     writeln!(w, "Host abstract Unix sockets: {abstract_sockets}")?;
     let s = &plan.seccomp;
     writeln!(

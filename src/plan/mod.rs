@@ -7,6 +7,7 @@ mod error;
 mod explain;
 mod media;
 mod program;
+mod protect;
 mod x11;
 
 pub use build::build;
@@ -222,6 +223,9 @@ pub struct Plan {
     pub confinement: Confinement,
     /// The system calls the app may not make.
     pub seccomp: crate::seccomp::SeccompPlan,
+    /// Paths inside that a read-write bind would show but that are kept read-only: nestbox's own
+    /// files, launchers, autostart entries, shell start-up files.
+    pub protected: Vec<PathBuf>,
     pub process: Process,
 }
 

@@ -33,6 +33,7 @@ fn facts() -> HostFacts {
         monitor: None,
         abstract_displays: Vec::new(),
         gpu: None,
+        exe: None,
     }
 }
 
