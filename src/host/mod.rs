@@ -57,6 +57,8 @@ pub struct HostFacts {
     pub xauthority: Option<XauthorityFile>,
     /// Whether Landlock can scope abstract Unix sockets and signals (ABI 6 and later).
     pub landlock_scopes: bool,
+    /// The kernel's Landlock ABI version (0 without Landlock): which file rights it can enforce.
+    pub landlock_abi: u32,
     /// The host monitor's size, or why it could not be asked; read only for a nested display that
     /// fits the screen.
     pub monitor: Option<Result<(u16, u16), String>>,
@@ -124,6 +126,7 @@ impl HostFacts {
             env,
             xauthority: None,
             landlock_scopes: landlock::can_scope(),
+            landlock_abi: landlock::abi(),
             monitor: None,
             abstract_displays: Vec::new(),
             gpu: None,

@@ -51,7 +51,7 @@ pub fn build(
     b.etc();
     b.proc_and_dev();
     b.tmp_and_run();
-    let confinement = confinement(profile, facts)?;
+    let mut confinement = confinement(profile, facts)?;
     let mut display = b.display()?;
     let wayland = b.wayland()?;
     let audio = b.audio()?;
@@ -60,6 +60,7 @@ pub fn build(
     b.profile_binds()?;
     b.gpu_driver_files(&mut gpu);
     let protected = b.protect_host_files();
+    confinement.writable = writable(&b.mounts);
     b.mounts.push(Mount::ReadOnly { dst: "/".into() });
     b.environment();
     let env = std::mem::take(&mut b.env);
@@ -133,6 +134,8 @@ fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, Plan
             } else {
                 AbstractSockets::SharedWithHostDisplay
             },
+            landlock_abi: facts.landlock_abi,
+            writable: Vec::new(),
         });
     }
     let abstract_sockets = match (private_net, facts.landlock_scopes) {
@@ -152,7 +155,28 @@ fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, Plan
     Ok(Confinement {
         landlock_scopes: facts.landlock_scopes,
         abstract_sockets,
+        landlock_abi: facts.landlock_abi,
+        writable: Vec::new(),
     })
+}
+
+/// Where the mounts let the app write: beneath these, Landlock's file rules allow writing too;
+/// everywhere else they allow reading only, whatever a mount would allow.
+fn writable(mounts: &[Mount]) -> Vec<PathBuf> {
+    mounts
+        .iter()
+        .filter_map(|m| match m {
+            Mount::Tmpfs { dst, .. } if dst != Path::new("/") => Some(dst.clone()),
+            Mount::Bind {
+                dst,
+                kind: BindKind::ReadWrite | BindKind::Device,
+                ..
+            }
+            | Mount::Devpts { dst }
+            | Mount::Proc { dst } => Some(dst.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The default refusals, less what the profile allows, plus what it denies.

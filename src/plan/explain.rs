@@ -174,6 +174,24 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
         }
     }
     writeln!(w, "Host abstract Unix sockets: {abstract_sockets}")?;
+    let c = &plan.confinement;
+    if c.landlock_abi == 0 {
+        writeln!(
+            w,
+            "Landlock file rules: none (this kernel has no Landlock); the mounts alone decide"
+        )?;
+    } else {
+        writeln!(
+            w,
+            "Landlock file rules (ABI {}): read everything the sandbox sees; write only beneath {}",
+            c.landlock_abi,
+            c.writable
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
     let s = &plan.seccomp;
     writeln!(
         w,

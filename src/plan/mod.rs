@@ -193,11 +193,16 @@ pub enum AbstractSockets {
 }
 
 /// The kernel-enforced limits on the app beyond namespaces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Confinement {
     /// Apply Landlock's abstract-Unix-socket and signal scopes to the app.
     pub landlock_scopes: bool,
     pub abstract_sockets: AbstractSockets,
+    /// The Landlock ABI whose file rights the rules below use; 0 when the kernel has none.
+    pub landlock_abi: u32,
+    /// Landlock's file rules, a second wall behind the mounts: the app may read everything it
+    /// sees and write only beneath these paths (inside).
+    pub writable: Vec<PathBuf>,
 }
 
 /// Everything a launch does, in order.

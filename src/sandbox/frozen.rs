@@ -80,8 +80,37 @@ pub struct Frozen {
     pub envp_ptrs: Vec<*const c_char>,
     /// The Landlock ruleset every process started inside restricts itself with.
     pub landlock: Option<OwnedFd>,
+    /// The file rules PID 1 adds to the Landlock ruleset, paths inside.
+    pub landlock_rules: Vec<LandlockRule>,
     /// The seccomp filters every process started inside installs last, in order.
     pub seccomp: Vec<seccompiler::BpfProgram>,
+}
+
+/// One Landlock rule: `path` and what may be done beneath it, for a directory or for a file.
+pub struct LandlockRule {
+    pub path: CString,
+    pub dir_access: u64,
+    pub file_access: u64,
+}
+
+/// Read (and execute) everything from `/`, write beneath the plan's writable places; none when
+/// the kernel has no Landlock.
+fn landlock_rules(c: &crate::plan::Confinement) -> Result<Vec<LandlockRule>, FreezeError> {
+    if c.landlock_abi == 0 {
+        return Ok(Vec::new());
+    }
+    let (all, read) = crate::host::landlock::fs_rights(c.landlock_abi);
+    let file = crate::host::landlock::file_rights(c.landlock_abi);
+    let rule = |path: &std::path::Path, access: u64| {
+        Ok(LandlockRule {
+            path: cstr("path", path.as_os_str().as_bytes())?,
+            dir_access: access,
+            file_access: access & file,
+        })
+    };
+    std::iter::once(rule(std::path::Path::new("/"), read))
+        .chain(c.writable.iter().map(|p| rule(p, all)))
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,11 +252,16 @@ impl Frozen {
         let map = |m: crate::plan::IdMap| {
             format!("{} {} {}\n", m.inside, m.outside, m.count).into_bytes()
         };
-        let landlock = if plan.confinement.landlock_scopes {
-            Some(crate::host::landlock::scope_ruleset().map_err(FreezeError::Landlock)?)
+        let c = &plan.confinement;
+        let landlock = if c.landlock_scopes || c.landlock_abi > 0 {
+            Some(
+                crate::host::landlock::ruleset(c.landlock_abi, c.landlock_scopes)
+                    .map_err(FreezeError::Landlock)?,
+            )
         } else {
             None
         };
+        let landlock_rules = landlock_rules(c)?;
         Ok(Frozen {
             uid_map: map(plan.uid_map),
             gid_map: map(plan.gid_map),
@@ -243,6 +277,7 @@ impl Frozen {
             envp_ptrs: pointers(&envp),
             _envp: envp,
             landlock,
+            landlock_rules,
             seccomp: crate::seccomp::compile(&plan.seccomp)?,
         })
     }

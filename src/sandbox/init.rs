@@ -37,6 +37,17 @@ pub fn waited_set() -> libc::sigset_t {
 }
 
 pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
+    // The file rules name paths inside: added here, once the root is the sandbox's, for every
+    // process that restricts itself with the ruleset below.
+    if let Some(ruleset) = &frozen.landlock {
+        for (i, r) in frozen.landlock_rules.iter().enumerate() {
+            if let Err(e) =
+                sys::landlock_allow(ruleset.as_raw_fd(), &r.path, r.dir_access, r.file_access)
+            {
+                fail(err, Stage::Landlock, i, e);
+            }
+        }
+    }
     if let Some(wm) = &frozen.window_manager {
         // SAFETY: the process is single-threaded (a fresh clone of a single-threaded nestbox).
         match unsafe { libc::fork() } {

@@ -361,7 +361,7 @@ fn stage_words(stage: Stage, plan: &Plan) -> String {
         Stage::Cwd => format!("enter the working directory {}", plan.process.cwd.display()),
         Stage::Capabilities => "drop capabilities".into(),
         Stage::NoNewPrivs => "set no_new_privs".into(),
-        Stage::Landlock => "apply the Landlock scopes".into(),
+        Stage::Landlock => "apply the Landlock rules and scopes".into(),
         Stage::Fds => "close inherited file descriptors".into(),
         Stage::Seccomp => "install the seccomp filter".into(),
         Stage::Exec => "run the program".into(),

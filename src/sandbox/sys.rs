@@ -331,6 +331,42 @@ pub fn landlock_restrict_self(ruleset: RawFd) -> SysResult {
     check(unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0u32) as c_int })
 }
 
+/// Allow `dir_access` beneath directory `path` (or `file_access` on it, when it is no directory)
+/// in the Landlock ruleset `ruleset`. A path that is not there is skipped.
+pub fn landlock_allow(ruleset: RawFd, path: &CStr, dir_access: u64, file_access: u64) -> SysResult {
+    #[repr(C, packed)]
+    struct PathBeneath {
+        allowed_access: u64,
+        parent_fd: i32,
+    }
+    // SAFETY: path is a valid C string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    match check(fd) {
+        Err(Errno::ENOENT) => return Ok(()),
+        r => r?,
+    }
+    let fd = Fd(fd);
+    let access = if is_dir(&fd)? {
+        dir_access
+    } else {
+        file_access
+    };
+    let attr = PathBeneath {
+        allowed_access: access,
+        parent_fd: fd.0,
+    };
+    // SAFETY: attr lives across the call; rule type 1 is LANDLOCK_RULE_PATH_BENEATH.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset,
+            1u32,
+            &attr as *const PathBeneath,
+            0u32,
+        ) as c_int
+    })
+}
+
 /// Install a seccomp filter on this thread (no_new_privs must be set).
 pub fn seccomp_filter(program: &[seccompiler::sock_filter]) -> SysResult {
     let prog = libc::sock_fprog {

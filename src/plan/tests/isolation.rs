@@ -89,11 +89,11 @@ fn nested_display_is_a_placeholder_socket_under_a_number_free_on_the_host() {
         .iter()
         .any(|m| matches!(m, Mount::Bind { src, .. } if src.starts_with("/tmp/.X11-unix"))));
     assert_eq!(
-        plan.confinement,
-        Confinement {
-            landlock_scopes: true,
-            abstract_sockets: AbstractSockets::Scoped
-        }
+        (
+            plan.confinement.landlock_scopes,
+            plan.confinement.abstract_sockets
+        ),
+        (true, AbstractSockets::Scoped)
     );
 }
 
@@ -102,11 +102,11 @@ fn nested_display_in_a_private_network_is_zero() {
     let plan = plan(&nested(Network::None), &nested_facts(), &nested_host()).unwrap();
     assert_eq!(plan.process.env["DISPLAY"], ":0");
     assert_eq!(
-        plan.confinement,
-        Confinement {
-            landlock_scopes: true,
-            abstract_sockets: AbstractSockets::PrivateNetwork
-        }
+        (
+            plan.confinement.landlock_scopes,
+            plan.confinement.abstract_sockets
+        ),
+        (true, AbstractSockets::PrivateNetwork)
     );
 }
 
@@ -252,11 +252,11 @@ fn without_landlock_scopes_a_shared_network_is_refused_unless_accepted() {
     p.allow_host_abstract_sockets = true;
     let accepted = plan_ok(&p, &f);
     assert_eq!(
-        accepted.confinement,
-        Confinement {
-            landlock_scopes: false,
-            abstract_sockets: AbstractSockets::AcceptedByProfile
-        }
+        (
+            accepted.confinement.landlock_scopes,
+            accepted.confinement.abstract_sockets
+        ),
+        (false, AbstractSockets::AcceptedByProfile)
     );
     assert!(explain_text(&accepted).contains("Host abstract Unix sockets: REACHABLE"));
 
@@ -277,11 +277,11 @@ fn the_host_display_keeps_its_abstract_socket() {
     let f = x11_facts(&[cookie(FAMILY_LOCAL, "desk", "3", b"c")]);
     let plan = plan(&p, &f, &host()).unwrap();
     assert_eq!(
-        plan.confinement,
-        Confinement {
-            landlock_scopes: false,
-            abstract_sockets: AbstractSockets::SharedWithHostDisplay
-        }
+        (
+            plan.confinement.landlock_scopes,
+            plan.confinement.abstract_sockets
+        ),
+        (false, AbstractSockets::SharedWithHostDisplay)
     );
     assert_eq!(plan.process.env["DISPLAY"], ":3");
 }
@@ -347,4 +347,34 @@ fn wayland_faults_are_clear() {
         err(&f),
         "wayland = true, but there is no compositor socket at /run/user/1000/wayland-0 (is a Wayland session running, and WAYLAND_DISPLAY right?)"
     );
+}
+
+#[test]
+fn landlock_lets_the_app_write_only_where_the_mounts_do() {
+    let plan = plan(&nested(Network::None), &nested_facts(), &nested_host()).unwrap();
+    assert_eq!(plan.confinement.landlock_abi, 6);
+    let w: Vec<String> = plan
+        .confinement
+        .writable
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    for want in [
+        "/proc",
+        "/dev",
+        "/dev/null",
+        "/dev/pts",
+        "/dev/shm",
+        "/tmp",
+        "/run/user/1000",
+        "/home/ann",
+        "/home/ann/Downloads",
+    ] {
+        assert!(w.contains(&want.to_string()), "{want} not in {w:?}");
+    }
+    for not in ["/", "/usr", "/etc/fonts", "/run/nestbox/Xauthority"] {
+        assert!(!w.contains(&not.to_string()), "{not} in {w:?}");
+    }
+    let text = explain_text(&plan);
+    assert!(text.contains("Landlock file rules (ABI 6)"), "{text}");
 }

@@ -30,6 +30,7 @@ fn facts() -> HostFacts {
         .collect(),
         xauthority: None,
         landlock_scopes: true,
+        landlock_abi: 6,
         monitor: None,
         abstract_displays: Vec::new(),
         gpu: None,
