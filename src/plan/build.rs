@@ -163,7 +163,7 @@ fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, Plan
 /// Where the mounts let the app write: beneath these, Landlock's file rules allow writing too;
 /// everywhere else they allow reading only, whatever a mount would allow.
 fn writable(mounts: &[Mount]) -> Vec<PathBuf> {
-    mounts
+    let all: Vec<PathBuf> = mounts
         .iter()
         .filter_map(|m| match m {
             Mount::Tmpfs { dst, .. } if dst != Path::new("/") => Some(dst.clone()),
@@ -176,7 +176,15 @@ fn writable(mounts: &[Mount]) -> Vec<PathBuf> {
             | Mount::Proc { dst } => Some(dst.clone()),
             _ => None,
         })
-        .collect()
+        .collect();
+    // One rule covers everything beneath its path: each rule costs the launch a few calls.
+    let mut top: Vec<PathBuf> = all
+        .iter()
+        .filter(|p| !all.iter().any(|q| q != *p && p.starts_with(q)))
+        .cloned()
+        .collect();
+    top.dedup();
+    top
 }
 
 /// The default refusals, less what the profile allows, plus what it denies.

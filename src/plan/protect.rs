@@ -49,6 +49,8 @@ impl Builder<'_> {
         home.chain(config)
             .chain(data)
             .chain(f.exe.clone())
+            // Most are missing: a look first, before resolving the rest.
+            .filter(|p| self.fs.lstat(p).exists())
             .filter_map(|p| self.fs.realpath(&p))
             .collect()
     }
@@ -57,6 +59,15 @@ impl Builder<'_> {
     /// sandbox sees it.
     pub(super) fn protect_host_files(&mut self) -> Vec<PathBuf> {
         let mut covered = Vec::new();
+        // Only the profile's own read-write binds can show any of them (the sandbox's home is
+        // a directory of its own, devices are nodes): with none, nothing to look at.
+        let own_home = Path::new("nestbox/homes").join(&self.profile.name);
+        let any = self.mounts.iter().any(|m| {
+            matches!(m, Mount::Bind { src, kind: BindKind::ReadWrite, .. } if !src.ends_with(&own_home))
+        });
+        if !any {
+            return covered;
+        }
         for host in self.protected() {
             let inside = self.mounts.iter().rev().find_map(|m| match m {
                 Mount::Bind {
