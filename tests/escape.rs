@@ -50,6 +50,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("write-proc-1-exe", "EACCES"),
     ("read-etc-shadow", "ENOENT"),
     ("write-usr", "EROFS"),
+    // Not in the sandbox (the test's binary is in the checkout); EROFS where installed in /usr.
+    ("write-nestbox", "ENOENT"),
     ("kill-host-process", "ESRCH"),
     ("pidfd-host-process", "ESRCH"),
     ("connect-session-bus", "ENOENT"),
@@ -88,6 +90,8 @@ fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
         "NESTBOX_ESCAPE_HOST_PID".into(),
         std::process::id().to_string(),
     ));
+    env.extra_env
+        .push(("NESTBOX_ESCAPE_NESTBOX".into(), NESTBOX.into()));
     // The host's secrets and start-up files, to be found untouched afterwards.
     std::fs::create_dir_all(env.home.join(".ssh")).unwrap();
     std::fs::write(env.home.join(".ssh/id_ed25519"), "secret").unwrap();
@@ -95,7 +99,7 @@ fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
     env.profile(
         "target",
         &format!(
-            "extends = [\"base\"]\n[run]\ncommand = [\"/escape\"]\npass_env = [\"NESTBOX_ESCAPE_BATTERY\", \"NESTBOX_ESCAPE_HOST_PID\"]\n\
+            "extends = [\"base\"]\n[run]\ncommand = [\"/escape\"]\npass_env = [\"NESTBOX_ESCAPE_BATTERY\", \"NESTBOX_ESCAPE_HOST_PID\", \"NESTBOX_ESCAPE_NESTBOX\"]\n\
              [sandbox]\nnetwork = \"{network}\"\n[filesystem]\nro = [\"{}:/escape\"]\n{extra}",
             exe.display()
         ),

@@ -49,6 +49,9 @@ pub fn run(args: RunArgs) -> i32 {
         Some(Ok(helper)) => helper,
         Some(Err(code)) => return code,
     };
+    if plan.confinement.landlock_abi == 0 {
+        eprintln!("nestbox: this kernel has no Landlock: the file rules are left out (the mounts still apply)");
+    }
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()));
     // Close the bridge, the sandbox's sound socket and the nested display before nestbox says
     // anything more or exits.

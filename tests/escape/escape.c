@@ -166,6 +166,9 @@ int main(void) {
     TRY("write-proc-1-exe", open("/proc/1/exe", O_WRONLY));
     TRY("read-etc-shadow", open("/etc/shadow", O_RDONLY));
     TRY("write-usr", open("/usr/nestbox-escape", O_WRONLY | O_CREAT, 0600));
+    /* The nestbox binary, by the path the caller gives. */
+    if (getenv("NESTBOX_ESCAPE_NESTBOX"))
+        TRY("write-nestbox", open(getenv("NESTBOX_ESCAPE_NESTBOX"), O_WRONLY));
     /* The caller's processes: the test passes its own pid (a host pid). */
     {
         const char *p = getenv("NESTBOX_ESCAPE_HOST_PID");

@@ -367,3 +367,14 @@ fn landlock_lets_the_app_write_only_where_the_mounts_do() {
     let text = explain_text(&plan);
     assert!(text.contains("Landlock file rules (ABI 6)"), "{text}");
 }
+
+#[test]
+fn without_landlock_the_file_rules_are_left_out_and_explain_says_so() {
+    let mut f = nested_facts();
+    f.landlock_abi = 0;
+    let plan = plan(&nested(Network::None), &f, &nested_host()).unwrap();
+    assert_eq!(plan.confinement.landlock_abi, 0);
+    assert!(explain_text(&plan).contains(
+        "Landlock file rules: none (this kernel has no Landlock); the mounts alone decide"
+    ));
+}
