@@ -286,3 +286,32 @@ fn a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only() {
         "{text}"
     );
 }
+
+#[test]
+fn the_callers_terminal_can_be_reopened_inside() {
+    unprivileged!("the_callers_terminal_can_be_reopened_inside");
+    // Landlock allows writing only beneath the sandbox's writable places; the caller's terminal
+    // lies outside, yet `>/dev/stderr` must work on it. script(1) gives nestbox a terminal.
+    let env = TestEnv::new("escape-tty");
+    env.profile("t", "[run]\ncommand = [\"sh\", \"-c\"]\n");
+    let inner = format!(
+        "{NESTBOX} run t 'echo to-stderr >/dev/stderr && echo to-fd1 >/proc/self/fd/1 && test -t 1 && echo on-a-terminal'"
+    );
+    let o = std::process::Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &env.home)
+        .env("XDG_CONFIG_HOME", &env.config)
+        .env("XDG_DATA_HOME", &env.data)
+        .env("XDG_RUNTIME_DIR", &env.runtime)
+        .output()
+        .expect("script (bsdutils) is needed");
+    let out = String::from_utf8_lossy(&o.stdout).replace('\r', "");
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("to-stderr\n") && out.contains("to-fd1\n"),
+        "{out}"
+    );
+    assert!(out.contains("on-a-terminal\n"), "{out}");
+}

@@ -91,6 +91,8 @@ pub struct LandlockRule {
     pub path: CString,
     pub dir_access: u64,
     pub file_access: u64,
+    /// What the app may do with the caller's stdin, stdout and stderr when it reopens them.
+    pub stdio_access: u64,
 }
 
 /// Read (and execute) everything from `/`, write beneath the plan's writable places; none when
@@ -106,6 +108,7 @@ fn landlock_rules(c: &crate::plan::Confinement) -> Result<Vec<LandlockRule>, Fre
             path: cstr("path", path.as_os_str().as_bytes())?,
             dir_access: access,
             file_access: access & file,
+            stdio_access: all & file,
         })
     };
     std::iter::once(rule(std::path::Path::new("/"), read))

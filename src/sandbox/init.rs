@@ -47,6 +47,20 @@ pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
                 fail(err, Stage::Landlock, i, e);
             }
         }
+        // The app's stdin, stdout and stderr are the caller's (a terminal, a file): reopening
+        // them by /dev/stdout or /proc/self/fd/N must keep working, though they lie outside.
+        if let Some(stdio) = frozen.landlock_rules.first().map(|r| r.stdio_access) {
+            for fd in 0..3 {
+                if let Err(e) = sys::landlock_allow_fd(ruleset.as_raw_fd(), fd, stdio) {
+                    fail(
+                        err,
+                        Stage::Landlock,
+                        frozen.landlock_rules.len() + fd as usize,
+                        e,
+                    );
+                }
+            }
+        }
     }
     if let Some(wm) = &frozen.window_manager {
         // SAFETY: the process is single-threaded (a fresh clone of a single-threaded nestbox).

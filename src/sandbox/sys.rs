@@ -367,6 +367,44 @@ pub fn landlock_allow(ruleset: RawFd, path: &CStr, dir_access: u64, file_access:
     })
 }
 
+/// Allow `access` on the file open as `fd` (a terminal, a file), so that it can be reopened by
+/// path; pipes and sockets, which Landlock does not govern and takes no rule for, are skipped.
+pub fn landlock_allow_fd(ruleset: RawFd, fd: c_int, access: u64) -> SysResult {
+    #[repr(C, packed)]
+    struct PathBeneath {
+        allowed_access: u64,
+        parent_fd: i32,
+    }
+    // SAFETY: st is plain data filled by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-pointer; a closed fd gives EBADF.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return Ok(());
+    }
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind == libc::S_IFIFO || kind == libc::S_IFSOCK || kind == libc::S_IFDIR {
+        return Ok(());
+    }
+    let attr = PathBeneath {
+        allowed_access: access,
+        parent_fd: fd,
+    };
+    // SAFETY: attr lives across the call; rule type 1 is LANDLOCK_RULE_PATH_BENEATH.
+    match check(unsafe {
+        libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset,
+            1u32,
+            &attr as *const PathBeneath,
+            0u32,
+        ) as c_int
+    }) {
+        // An anonymous inode (an eventfd, say) has no path to reopen it by.
+        Err(Errno::EBADFD) | Err(Errno::EINVAL) => Ok(()),
+        r => r,
+    }
+}
+
 /// Install a seccomp filter on this thread (no_new_privs must be set).
 pub fn seccomp_filter(program: &[seccompiler::sock_filter]) -> SysResult {
     let prog = libc::sock_fprog {
