@@ -49,6 +49,9 @@ pub fn run(args: RunArgs) -> i32 {
         Some(Ok(helper)) => helper,
         Some(Err(code)) => return code,
     };
+    if !crate::seccomp::AVAILABLE {
+        eprintln!("nestbox: no seccomp filter on this architecture yet (x86_64 only)");
+    }
     if plan.confinement.landlock_abi == 0 {
         eprintln!("nestbox: this kernel has no Landlock: the file rules are left out (the mounts still apply)");
     }

@@ -134,7 +134,7 @@ fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, Plan
             } else {
                 AbstractSockets::SharedWithHostDisplay
             },
-            landlock_abi: facts.landlock_abi,
+            landlock_abi: file_rules_abi(facts.landlock_abi),
             writable: Vec::new(),
         });
     }
@@ -155,9 +155,19 @@ fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, Plan
     Ok(Confinement {
         landlock_scopes: facts.landlock_scopes,
         abstract_sockets,
-        landlock_abi: facts.landlock_abi,
+        landlock_abi: file_rules_abi(facts.landlock_abi),
         writable: Vec::new(),
     })
+}
+
+/// The Landlock ABI the file rules use: none below 2, whose missing Refer right makes the kernel
+/// refuse every rename and link across directories (EXDEV), which apps do not expect.
+fn file_rules_abi(abi: u32) -> u32 {
+    if abi >= 2 {
+        abi
+    } else {
+        0
+    }
 }
 
 /// Where the mounts let the app write: beneath these, Landlock's file rules allow writing too;

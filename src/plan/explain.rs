@@ -193,6 +193,12 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
         )?;
     }
     let s = &plan.seccomp;
+    if !crate::seccomp::AVAILABLE {
+        writeln!(
+            w,
+            "System calls: no seccomp filter on this architecture yet (x86_64 only)"
+        )?;
+    }
     writeln!(
         w,
         "System calls refused (EPERM): {}; the TIOCSTI and TIOCLINUX ioctls; personality() but PER_LINUX",

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// the user outside the sandbox, at the next login or the next shell.
 const HOME_FILES: &[&str] = &[
     ".bashrc",
+    ".bash_aliases",
     ".bash_profile",
     ".bash_login",
     ".bash_logout",
@@ -18,6 +19,8 @@ const HOME_FILES: &[&str] = &[
     ".zshenv",
     ".zprofile",
     ".zlogin",
+    ".zlogout",
+    ".xsession",
     ".xprofile",
     ".xsessionrc",
     ".xinitrc",
@@ -25,6 +28,10 @@ const HOME_FILES: &[&str] = &[
     ".ssh",
     ".gnupg",
     ".local/bin",
+    ".local/lib",
+    ".gitconfig",
+    "bin",
+    ".cargo/bin",
 ];
 
 /// Under XDG_CONFIG_HOME.
@@ -34,21 +41,41 @@ const CONFIG_DIRS: &[&str] = &[
     "environment.d",
     "systemd/user",
     "fish",
+    "git",
+    "plasma-workspace",
 ];
 
 /// Under XDG_DATA_HOME.
-const DATA_DIRS: &[&str] = &["nestbox", "applications"];
+const DATA_DIRS: &[&str] = &["nestbox", "applications", "systemd/user", "dbus-1"];
 
 impl Builder<'_> {
-    /// The host paths to keep read-only, as they exist on the host, and the running nestbox.
+    /// The host paths to keep read-only, as they exist on the host; also the directory of the
+    /// running nestbox (where its helper `nestbox-pulse` is) and the caller's PATH directories,
+    /// whose programs nestbox (Xephyr) or the user may run outside.
     fn protected(&self) -> Vec<PathBuf> {
         let f = self.facts;
         let home = HOME_FILES.iter().map(|p| f.home.join(p));
         let config = CONFIG_DIRS.iter().map(|p| f.config_home.join(p));
         let data = DATA_DIRS.iter().map(|p| f.data_home.join(p));
+        let exe_dir = f
+            .exe
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        let path_dirs = f
+            .env
+            .get("PATH")
+            .map(|p| {
+                p.split(':')
+                    .filter(|d| d.starts_with('/'))
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_else(Vec::new);
         home.chain(config)
             .chain(data)
-            .chain(f.exe.clone())
+            .chain(exe_dir)
+            .chain(path_dirs)
             // Most are missing: a look first, before resolving the rest.
             .filter(|p| self.fs.lstat(p).exists())
             .filter_map(|p| self.fs.realpath(&p))
@@ -69,15 +96,24 @@ impl Builder<'_> {
             return covered;
         }
         for host in self.protected() {
-            let inside = self.mounts.iter().rev().find_map(|m| match m {
-                Mount::Bind {
-                    src,
-                    dst,
-                    kind: BindKind::ReadWrite | BindKind::Device,
-                } => host.strip_prefix(src).ok().map(|rest| join(dst, rest)),
-                _ => None,
-            });
-            if let Some(dst) = inside {
+            // Every view a read-write bind gives of it (`~` bound at /host and `~/.config` at
+            // its own place show ~/.config/autostart twice).
+            let views: Vec<PathBuf> = self
+                .mounts
+                .iter()
+                .filter_map(|m| match m {
+                    Mount::Bind {
+                        src,
+                        dst,
+                        kind: BindKind::ReadWrite | BindKind::Device,
+                    } => host.strip_prefix(src).ok().map(|rest| join(dst, rest)),
+                    _ => None,
+                })
+                .collect();
+            for dst in views {
+                if covered.contains(&dst) {
+                    continue;
+                }
                 self.push(Mount::Bind {
                     src: host.clone(),
                     dst: dst.clone(),

@@ -164,7 +164,7 @@ pub(super) fn apply(
     for (list, allow) in [(&raw.seccomp.allow, true), (&raw.seccomp.deny, false)] {
         for name in list {
             let n = name.get_ref();
-            if crate::seccomp::number(n).is_none() {
+            if crate::seccomp::AVAILABLE && crate::seccomp::number(n).is_none() {
                 return Err(file.fail(name, format!("{n:?} is not a system call")));
             }
             let (add, take) = if allow {

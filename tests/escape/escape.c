@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -160,6 +161,25 @@ int main(void) {
         } else {
             report("ptrace-pid1", r);
         }
+    }
+    /* Calls the kernel itself allows here (on this process, or a child tracing itself): only the
+     * filter refuses them. */
+    {
+        char buf[8], src[8] = "nestbox";
+        struct iovec local = {buf, sizeof buf}, remote = {src, sizeof src};
+        TRY("process_vm_readv-self", syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0));
+        TRY("kcmp-self", syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, 1, 1));
+        int fds[2];
+        int e = 0;
+        if (pipe(fds) == 0 && fork() == 0) {
+            int r = ptrace(PTRACE_TRACEME, 0, 0, 0) < 0 ? errno : 0;
+            (void)!write(fds[1], &r, sizeof r);
+            _exit(0);
+        }
+        (void)!read(fds[0], &e, sizeof e);
+        wait(0);
+        errno = e;
+        report("ptrace-traceme", e ? -1 : 0);
     }
     /* Writes the kernel would take from root only, and the host's files. */
     TRY("write-proc-sys", open("/proc/sys/kernel/hostname", O_WRONLY));
