@@ -71,7 +71,7 @@ impl Builder<'_> {
                     .map(PathBuf::from)
                     .collect()
             })
-            .unwrap_or_else(Vec::new);
+            .unwrap_or_default();
         home.chain(config)
             .chain(data)
             .chain(exe_dir)
