@@ -62,7 +62,7 @@ impl Builder<'_> {
             .as_deref()
             .and_then(Path::parent)
             .map(Path::to_path_buf);
-        let path_dirs = f
+        let path_dirs: Vec<PathBuf> = f
             .env
             .get("PATH")
             .map(|p| {
