@@ -589,8 +589,8 @@ impl Builder<'_> {
 
     /// The first symbolic link in `src` deeper than one level below the home, where a sandbox
     /// given a directory of the home could have planted it (`~/Downloads/music -> ~/.ssh`). The
-    /// home's own entries may be links (`~/Downloads -> /data/Downloads`): no sandbox can make or
-    /// replace those, since none is given the home itself.
+    /// home's own entries may be links (`~/Downloads -> /data/Downloads`): a sandbox can make or
+    /// replace those only when a profile gives it the whole home read-write.
     fn planted_link(&self, src: &Path) -> Option<PathBuf> {
         let rest = src.strip_prefix(&self.facts.home).ok()?;
         let mut at = self.facts.home.clone();
