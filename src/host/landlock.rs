@@ -64,7 +64,5 @@ pub fn ruleset(fs_abi: u32, scopes: bool) -> Result<OwnedFd, String> {
     Option::<OwnedFd>::from(created).ok_or_else(|| "Landlock gave no ruleset".to_string())
 }
 
-/// Whether this kernel has the scopes.
-pub fn can_scope() -> bool {
-    ruleset(0, true).is_ok()
-}
+/// The first ABI with the abstract-Unix-socket and signal scopes.
+pub const SCOPES_ABI: u32 = 6;

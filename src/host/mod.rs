@@ -109,6 +109,7 @@ impl HostFacts {
                 .filter(|p| p.is_absolute())
                 .unwrap_or_else(|| home.join(default))
         };
+        let landlock_abi = landlock::abi();
         let hostname = nix::unistd::gethostname()
             .ok()
             .and_then(|h| h.into_string().ok())
@@ -125,8 +126,8 @@ impl HostFacts {
             hostname,
             env,
             xauthority: None,
-            landlock_scopes: landlock::can_scope(),
-            landlock_abi: landlock::abi(),
+            landlock_scopes: landlock_abi >= landlock::SCOPES_ABI,
+            landlock_abi,
             monitor: None,
             abstract_displays: Vec::new(),
             gpu: None,

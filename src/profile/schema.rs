@@ -124,18 +124,6 @@ pub enum X11 {
     None,
 }
 
-impl std::str::FromStr for X11 {
-    type Err = String;
-    fn from_str(s: &str) -> Result<X11, String> {
-        match s {
-            "host" => Ok(X11::Host),
-            "nested" => Ok(X11::Nested),
-            "none" => Ok(X11::None),
-            _ => Err(format!("{s:?} is not an X11 mode (host, nested or none)")),
-        }
-    }
-}
-
 /// Whether the sandbox can play and record sound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -163,6 +151,16 @@ pub enum Gpu {
     None,
 }
 
+/// "a, b or c".
+fn one_of(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// `FromStr` for a mode the command line can override, by the names the profile uses.
 macro_rules! from_str_by_serde_name {
     ($ty:ty, $what:literal, [$($name:literal => $v:expr),+]) => {
         impl std::str::FromStr for $ty {
@@ -170,12 +168,13 @@ macro_rules! from_str_by_serde_name {
             fn from_str(s: &str) -> Result<$ty, String> {
                 match s {
                     $($name => Ok($v),)+
-                    _ => Err(format!(concat!("{:?} is not ", $what, " ({})"), s, [$($name),+].join(", "))),
+                    _ => Err(format!(concat!("{:?} is not ", $what, " ({})"), s, one_of(&[$($name),+]))),
                 }
             }
         }
     };
 }
+from_str_by_serde_name!(X11, "an X11 mode", ["host" => X11::Host, "nested" => X11::Nested, "none" => X11::None]);
 from_str_by_serde_name!(Audio, "an audio mode", ["pulse" => Audio::Pulse, "auto" => Audio::Auto, "none" => Audio::None]);
 from_str_by_serde_name!(Gpu, "a GPU mode", ["auto" => Gpu::Auto, "dri" => Gpu::Dri, "nvidia" => Gpu::Nvidia, "none" => Gpu::None]);
 

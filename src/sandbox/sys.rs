@@ -189,11 +189,7 @@ pub fn symlink_in(target: &CStr, dir: &Fd, name: &CStr) -> SysResult {
 
 /// Whether `path` (followed) is a directory.
 pub fn is_dir(fd: &Fd) -> Result<bool, Errno> {
-    // SAFETY: st is plain data filled by fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fd is open and st a valid out-pointer.
-    check(unsafe { libc::fstat(fd.0, &mut st) })?;
-    Ok(st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+    Ok(file_type(fd.0)? == libc::S_IFDIR)
 }
 
 /// A bind's source (a host path under /oldroot, which the plan made free of symlinks), opened
@@ -331,29 +327,16 @@ pub fn landlock_restrict_self(ruleset: RawFd) -> SysResult {
     check(unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0u32) as c_int })
 }
 
-/// Allow `dir_access` beneath directory `path` (or `file_access` on it, when it is no directory)
-/// in the Landlock ruleset `ruleset`. A path that is not there is skipped.
-pub fn landlock_allow(ruleset: RawFd, path: &CStr, dir_access: u64, file_access: u64) -> SysResult {
+/// Add a Landlock path-beneath rule: `access` beneath (or on) the file open as `fd`.
+fn landlock_add_rule(ruleset: RawFd, fd: c_int, access: u64) -> SysResult {
     #[repr(C, packed)]
     struct PathBeneath {
         allowed_access: u64,
         parent_fd: i32,
     }
-    // SAFETY: path is a valid C string.
-    let fd = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
-    match check(fd) {
-        Err(Errno::ENOENT) => return Ok(()),
-        r => r?,
-    }
-    let fd = Fd(fd);
-    let access = if is_dir(&fd)? {
-        dir_access
-    } else {
-        file_access
-    };
     let attr = PathBeneath {
         allowed_access: access,
-        parent_fd: fd.0,
+        parent_fd: fd,
     };
     // SAFETY: attr lives across the call; rule type 1 is LANDLOCK_RULE_PATH_BENEATH.
     check(unsafe {
@@ -367,38 +350,44 @@ pub fn landlock_allow(ruleset: RawFd, path: &CStr, dir_access: u64, file_access:
     })
 }
 
+/// The file type bits (S_IFMT) of what `fd` is open on.
+fn file_type(fd: c_int) -> Result<u32, Errno> {
+    // SAFETY: st is plain data filled by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-pointer.
+    check(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st.st_mode & libc::S_IFMT)
+}
+
+/// Allow `dir_access` beneath directory `path` (or `file_access` on it, when it is no directory)
+/// in the Landlock ruleset `ruleset`. A path that is not there is skipped.
+pub fn landlock_allow(ruleset: RawFd, path: &CStr, dir_access: u64, file_access: u64) -> SysResult {
+    // SAFETY: path is a valid C string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    match check(fd) {
+        Err(Errno::ENOENT) => return Ok(()),
+        r => r?,
+    }
+    let fd = Fd(fd);
+    let access = if is_dir(&fd)? {
+        dir_access
+    } else {
+        file_access
+    };
+    landlock_add_rule(ruleset, fd.0, access)
+}
+
 /// Allow `access` on the file open as `fd` (a terminal, a file), so that it can be reopened by
 /// path; pipes and sockets, which Landlock does not govern and takes no rule for, are skipped.
 pub fn landlock_allow_fd(ruleset: RawFd, fd: c_int, access: u64) -> SysResult {
-    #[repr(C, packed)]
-    struct PathBeneath {
-        allowed_access: u64,
-        parent_fd: i32,
-    }
-    // SAFETY: st is plain data filled by fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: st is a valid out-pointer; a closed fd gives EBADF.
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+    // A closed fd has nothing to reopen.
+    let Ok(kind) = file_type(fd) else {
         return Ok(());
-    }
-    let kind = st.st_mode & libc::S_IFMT;
+    };
     if kind == libc::S_IFIFO || kind == libc::S_IFSOCK || kind == libc::S_IFDIR {
         return Ok(());
     }
-    let attr = PathBeneath {
-        allowed_access: access,
-        parent_fd: fd,
-    };
-    // SAFETY: attr lives across the call; rule type 1 is LANDLOCK_RULE_PATH_BENEATH.
-    match check(unsafe {
-        libc::syscall(
-            libc::SYS_landlock_add_rule,
-            ruleset,
-            1u32,
-            &attr as *const PathBeneath,
-            0u32,
-        ) as c_int
-    }) {
+    match landlock_add_rule(ruleset, fd, access) {
         // An anonymous inode (an eventfd, say) has no path to reopen it by.
         Err(Errno::EBADFD) | Err(Errno::EINVAL) => Ok(()),
         r => r,
