@@ -56,8 +56,14 @@ const EXPECTED: &[(&str, &str)] = &[
     ("write-usr", "EROFS"),
     // Not in the sandbox (the test's binary is in the checkout); EROFS where installed in /usr.
     ("write-nestbox", "ENOENT"),
+    // passwd, setuid root on the host: run, but with the user's rights (nosuid, no_new_privs).
+    ("setuid-program", "NOGAIN"),
     ("kill-host-process", "ESRCH"),
     ("pidfd-host-process", "ESRCH"),
+    ("ptrace-host-process", "EPERM"),
+    // Without a network of the host's there is no host abstract socket to find (another
+    // network namespace); on the host's network Landlock's scope refuses (run_battery).
+    ("connect-host-abstract-x11", "ECONNREFUSED"),
     ("connect-session-bus", "ENOENT"),
     ("read-host-ssh-key", "ENOENT"),
     // Into the sandbox's own home: the test checks the host's files stay as they were.
@@ -80,14 +86,39 @@ fn battery(env: &TestEnv) -> std::path::PathBuf {
 }
 
 fn run_battery(network: &str) {
-    run_battery_with(network, "", &[]);
+    match network {
+        "shared" => run_battery_with(network, "", &[("connect-host-abstract-x11", "EPERM")]),
+        _ => run_battery_with(network, "", &[]),
+    }
 }
 
-/// Run the battery with `extra` appended to the profile, expecting `changed` answers where they
+/// A listener on the host at an X server's abstract socket name, for the battery to try.
+fn host_abstract_x11() -> (std::os::unix::net::UnixListener, String) {
+    use std::os::linux::net::SocketAddrExt;
+    for n in 4700..4800 {
+        let name = format!("/tmp/.X11-unix/X{n}");
+        let Ok(addr) = std::os::unix::net::SocketAddr::from_abstract_name(&name) else {
+            continue;
+        };
+        if let Ok(l) = std::os::unix::net::UnixListener::bind_addr(&addr) {
+            return (l, name);
+        }
+    }
+    panic!("no free abstract X11 socket name in X4700..X4800");
+}
+
+/// Run the battery with `extra` appended to the profile (after its `[sandbox]` table, so bare
+/// keys land there), expecting `changed` answers where they
 /// differ from [`EXPECTED`].
 fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
     let mut env = TestEnv::new(&format!("escape-{network}"));
     let exe = battery(&env);
+    // A profile on the host display gets a display to be on.
+    let _display = extra.contains("x11 = \"host\"").then(|| {
+        let x = Xvfb::start(&env);
+        env.use_display(&x);
+        x
+    });
     env.extra_env
         .push(("NESTBOX_ESCAPE_BATTERY".into(), "1".into()));
     env.extra_env.push((
@@ -96,6 +127,9 @@ fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
     ));
     env.extra_env
         .push(("NESTBOX_ESCAPE_NESTBOX".into(), NESTBOX.into()));
+    let (_listener, abstract_name) = host_abstract_x11();
+    env.extra_env
+        .push(("NESTBOX_ESCAPE_ABSTRACT".into(), abstract_name));
     // The host's secrets and start-up files, to be found untouched afterwards.
     std::fs::create_dir_all(env.home.join(".ssh")).unwrap();
     std::fs::write(env.home.join(".ssh/id_ed25519"), "secret").unwrap();
@@ -103,8 +137,8 @@ fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
     env.profile(
         "target",
         &format!(
-            "extends = [\"base\"]\n[run]\ncommand = [\"/escape\"]\npass_env = [\"NESTBOX_ESCAPE_BATTERY\", \"NESTBOX_ESCAPE_HOST_PID\", \"NESTBOX_ESCAPE_NESTBOX\"]\n\
-             [sandbox]\nnetwork = \"{network}\"\n[filesystem]\nro = [\"{}:/escape\"]\n{extra}",
+            "extends = [\"base\"]\n[run]\ncommand = [\"/escape\"]\npass_env = [\"NESTBOX_ESCAPE_BATTERY\", \"NESTBOX_ESCAPE_HOST_PID\", \"NESTBOX_ESCAPE_NESTBOX\", \"NESTBOX_ESCAPE_ABSTRACT\"]\n\
+             [filesystem]\nro = [\"{}:/escape\"]\n[sandbox]\nnetwork = \"{network}\"\n{extra}",
             exe.display()
         ),
     );
@@ -234,7 +268,10 @@ fn a_link_planted_in_a_shared_directory_cannot_steer_a_later_bind() {
 fn a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only() {
     unprivileged!("a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only");
     let env = TestEnv::new("escape-protect");
-    std::fs::write(env.home.join(".bashrc"), "# the host's\n").unwrap();
+    // A dotfile manager's ~/.bashrc: a link into the home.
+    std::fs::create_dir_all(env.home.join("dotfiles")).unwrap();
+    std::fs::write(env.home.join("dotfiles/bashrc"), "# the host's\n").unwrap();
+    std::os::unix::fs::symlink("dotfiles/bashrc", env.home.join(".bashrc")).unwrap();
     std::fs::create_dir_all(env.config.join("autostart")).unwrap();
     std::fs::create_dir_all(env.data.join("applications")).unwrap();
     // XDG_CONFIG_HOME and XDG_DATA_HOME of the test's world lie beside its home: bind them too.
@@ -246,24 +283,60 @@ fn a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only() {
             env.data.display()
         ),
     );
+    // The fresh home lacks most start-up files, which the sandbox could then create: refused,
+    // one missing path at a time. Making each (as the line says) lets the launch go ahead.
+    let mut made = Vec::new();
+    loop {
+        let o = env.run(&["run", "wide", "true"]);
+        if o.status.success() {
+            break;
+        }
+        assert_one_line_error(&o, 125, "read-write: the sandbox could create ");
+        let err = stderr(&o);
+        let path = err
+            .split("could create ")
+            .nth(1)
+            .and_then(|r| r.split(", which").next())
+            .unwrap()
+            .to_string();
+        assert!(!made.contains(&path), "asked twice for {path}");
+        assert!(!std::path::Path::new(&path).exists(), "{path}");
+        std::fs::create_dir_all(&path).unwrap();
+        made.push(path);
+        assert!(made.len() < 60, "{made:?}");
+    }
+    assert!(
+        made.iter().any(|p| p.ends_with("/.bash_profile")),
+        "{made:?}"
+    );
     let try_write = |path: &std::path::Path| {
         format!(
             "(echo x >> {0}) 2>/dev/null && echo 'wrote {0}' || echo 'refused {0}'; ",
             path.display()
         )
     };
+    let bashrc = env.home.join(".bashrc");
     let script = [
-        try_write(&env.home.join(".bashrc")),
+        try_write(&bashrc),
+        try_write(&env.home.join("dotfiles/bashrc")),
         try_write(&env.config.join("autostart/evil.desktop")),
         try_write(&env.config.join("nestbox/profiles/wide.toml")),
         try_write(&env.data.join("applications/evil.desktop")),
         try_write(&env.home.join("notes.txt")),
+        // Replacing the link itself: removed, or renamed over.
+        format!(
+            "echo evil > {0}.new; rm -f {1} 2>/dev/null; mv -f {0}.new {1} 2>/dev/null; \
+             echo \"link $(readlink {1})\"; ",
+            env.home.join("evil").display(),
+            bashrc.display()
+        ),
     ]
     .concat();
     let o = env.run(&["run", "wide", &script]);
     let out = stdout(&o);
     for refused in [
         ".bashrc",
+        "dotfiles/bashrc",
         "autostart/evil.desktop",
         "profiles/wide.toml",
         "applications/evil.desktop",
@@ -279,10 +352,12 @@ fn a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only() {
         out.contains(&format!("wrote {}", env.home.join("notes.txt").display())),
         "{out}"
     );
+    assert!(out.contains("link dotfiles/bashrc"), "{out}");
     assert_eq!(
-        std::fs::read_to_string(env.home.join(".bashrc")).unwrap(),
-        "# the host's\n"
+        std::fs::read_link(&bashrc).unwrap(),
+        std::path::Path::new("dotfiles/bashrc")
     );
+    assert_eq!(std::fs::read_to_string(&bashrc).unwrap(), "# the host's\n");
     assert!(!env.config.join("autostart/evil.desktop").exists());
     let text = stdout(&env.run(&["explain", "wide"]));
     assert!(
@@ -318,4 +393,16 @@ fn the_callers_terminal_can_be_reopened_inside() {
         "{out}"
     );
     assert!(out.contains("on-a-terminal\n"), "{out}");
+}
+
+#[test]
+fn the_abstract_socket_row_sees_a_host_listener_from_the_host_display() {
+    unprivileged!("the_abstract_socket_row_sees_a_host_listener_from_the_host_display");
+    // The row can fail: a sandbox on the host's display and network is let reach the host's
+    // abstract sockets (its X server listens there anyway), and finds the listener.
+    run_battery_with(
+        "shared",
+        "x11 = \"host\"\n",
+        &[("connect-host-abstract-x11", "ALLOWED")],
+    );
 }

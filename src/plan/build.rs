@@ -577,6 +577,16 @@ impl Builder<'_> {
                     link,
                 });
             }
+            if kind == BindKind::ReadWrite {
+                let real = self.fs.realpath(&src).unwrap_or_else(|| src.clone());
+                if let Some(exposure) = self.exposure(&real) {
+                    return Err(PlanError::Exposes {
+                        origin: bind.origin.clone(),
+                        path: src,
+                        exposure,
+                    });
+                }
+            }
             if !self.bind(&src, dst, kind) && !bind.optional {
                 return Err(PlanError::MissingSource {
                     origin: bind.origin.clone(),
@@ -587,20 +597,25 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// The first symbolic link in `src` deeper than one level below the home, where a sandbox
-    /// given a directory of the home could have planted it (`~/Downloads/music -> ~/.ssh`). The
-    /// home's own entries may be links (`~/Downloads -> /data/Downloads`): a sandbox can make or
-    /// replace those only when a profile gives it the whole home read-write.
+    /// The first symbolic link in `src` below the home that a sandbox given a directory of the
+    /// home could have planted (`~/Downloads/music -> ~/.ssh`). The home's own entries may be
+    /// links that leave it (`~/Downloads -> /data/Downloads`): those are followed, and what lies
+    /// beneath their targets checked the same way. A link of the home's own that leads back
+    /// into the home is refused too: a sandbox with the whole home could have made it.
     fn planted_link(&self, src: &Path) -> Option<PathBuf> {
-        let rest = src.strip_prefix(&self.facts.home).ok()?;
-        let mut at = self.facts.home.clone();
+        let home = &self.facts.home;
+        let rest = src.strip_prefix(home).ok()?;
+        let mut at = home.clone();
         for (depth, part) in rest.components().enumerate() {
             at.push(part);
             match self.fs.lstat(&at) {
                 FileKind::Symlink(_) if depth > 0 => return Some(at),
                 FileKind::Symlink(_) => {
-                    // Follow the home's own link, and go on checking beneath its target.
-                    at = self.fs.realpath(&at)?;
+                    let target = self.fs.realpath(&at)?;
+                    if target.starts_with(home) {
+                        return Some(at);
+                    }
+                    at = target;
                 }
                 FileKind::Missing => return None,
                 _ => {}

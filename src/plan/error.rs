@@ -1,6 +1,7 @@
 //! Why a plan cannot be made. Each is a fault of the profile or the host found before anything is
 //! mounted; `exit_code` says how nestbox reports it.
 
+use super::protect::Exposure;
 use crate::host::{DisplayError, XauthError};
 use crate::profile::Location;
 use std::path::PathBuf;
@@ -18,6 +19,12 @@ pub enum PlanError {
         origin: Location,
         path: PathBuf,
         link: PathBuf,
+    },
+    #[error("{origin}: will not bind {} read-write: {}", path.display(), exposure_text(exposure))]
+    Exposes {
+        origin: Location,
+        path: PathBuf,
+        exposure: Exposure,
     },
     #[error("program {program:?} not found inside the sandbox (searched {searched})")]
     ProgramNotFound { program: String, searched: String },
@@ -61,5 +68,20 @@ impl PlanError {
             PlanError::NotExecutable { .. } => 126,
             _ => 125,
         }
+    }
+}
+
+fn exposure_text(exposure: &Exposure) -> String {
+    match exposure {
+        Exposure::Inside(p) => format!(
+            "nestbox keeps {} from every sandbox; bind it read-only",
+            p.display()
+        ),
+        Exposure::Creatable(p) => format!(
+            "the sandbox could create {}, which nestbox keeps from every sandbox; bind a \
+             directory inside it instead, or create {} yourself and it is kept read-only",
+            p.display(),
+            p.display()
+        ),
     }
 }

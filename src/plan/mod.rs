@@ -87,7 +87,8 @@ pub enum Mount {
         mode: u32,
         contents: FileContents,
     },
-    /// Bind a path already inside the sandbox onto itself, read-only (skipped when missing).
+    /// Bind a path already inside the sandbox onto itself, read-only (skipped when missing). A
+    /// link is bound as the link, so it cannot be removed or replaced.
     Protect {
         dst: PathBuf,
     },

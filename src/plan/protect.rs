@@ -4,11 +4,12 @@
 
 use super::build::Builder;
 use super::{BindKind, Mount};
+use crate::host::FileKind;
 use std::path::{Path, PathBuf};
 
 /// Under the home: files and directories a process that writes them could use to run code as
 /// the user outside the sandbox, at the next login or the next shell.
-const HOME_FILES: &[&str] = &[
+pub(super) const HOME_FILES: &[&str] = &[
     ".bashrc",
     ".bash_aliases",
     ".bash_profile",
@@ -35,7 +36,7 @@ const HOME_FILES: &[&str] = &[
 ];
 
 /// Under XDG_CONFIG_HOME.
-const CONFIG_DIRS: &[&str] = &[
+pub(super) const CONFIG_DIRS: &[&str] = &[
     "nestbox",
     "autostart",
     "environment.d",
@@ -46,17 +47,32 @@ const CONFIG_DIRS: &[&str] = &[
 ];
 
 /// Under XDG_DATA_HOME.
-const DATA_DIRS: &[&str] = &["nestbox", "applications", "systemd/user", "dbus-1"];
+pub(super) const DATA_DIRS: &[&str] = &["nestbox", "applications", "systemd/user", "dbus-1"];
+
+/// How a read-write bind would reach a protected path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exposure {
+    /// The bind is the protected path or lies inside it.
+    Inside(PathBuf),
+    /// The protected path is missing, and the bind shows the directory it would be made in.
+    Creatable(PathBuf),
+}
 
 impl Builder<'_> {
-    /// The host paths to keep read-only, as they exist on the host; also the directory of the
-    /// running nestbox (where its helper `nestbox-pulse` is) and the caller's PATH directories,
-    /// whose programs nestbox (Xephyr) or the user may run outside.
-    fn protected(&self) -> Vec<PathBuf> {
+    /// The start-up files and directories of the desktop and the shell, where they would be.
+    fn startup_paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
         let f = self.facts;
         let home = HOME_FILES.iter().map(|p| f.home.join(p));
         let config = CONFIG_DIRS.iter().map(|p| f.config_home.join(p));
         let data = DATA_DIRS.iter().map(|p| f.data_home.join(p));
+        home.chain(config).chain(data)
+    }
+
+    /// The host paths to keep read-only, as written: the start-up paths, the directory of the
+    /// running nestbox (where its helper `nestbox-pulse` is) and the caller's PATH directories,
+    /// whose programs nestbox (Xephyr) or the user may run outside.
+    fn protected(&self) -> Vec<PathBuf> {
+        let f = self.facts;
         let exe_dir = f
             .exe
             .as_deref()
@@ -72,18 +88,48 @@ impl Builder<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        home.chain(config)
-            .chain(data)
+        self.startup_paths()
             .chain(exe_dir)
             .chain(path_dirs)
-            // Most are missing: a look first, before resolving the rest.
-            .filter(|p| self.fs.lstat(p).exists())
-            .filter_map(|p| self.fs.realpath(&p))
+            .collect()
+    }
+
+    /// Whether a read-write bind of `src` (resolved) would let the sandbox write a start-up
+    /// path that read-only binds cannot cover: one inside which `src` lies, or one that is
+    /// missing (a bind needs something to cover).
+    pub(super) fn exposure(&self, src: &Path) -> Option<Exposure> {
+        self.startup_paths().find_map(|p| {
+            let missing = self.fs.lstat(&p) == FileKind::Missing;
+            let at = self.resolve_for_creation(&p);
+            if src.starts_with(&at) {
+                Some(Exposure::Inside(p))
+            } else if missing && at.starts_with(src) {
+                Some(Exposure::Creatable(p))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Every place a read-write (or device) bind shows host path `host`, inside the sandbox
+    /// (`~` bound at /host and `~/.config` at its own place show ~/.config/autostart twice).
+    fn views(&self, host: &Path) -> Vec<PathBuf> {
+        self.mounts
+            .iter()
+            .filter_map(|m| match m {
+                Mount::Bind {
+                    src,
+                    dst,
+                    kind: BindKind::ReadWrite | BindKind::Device,
+                } => host.strip_prefix(src).ok().map(|rest| join(dst, rest)),
+                _ => None,
+            })
             .collect()
     }
 
     /// Bind each protected path a read-write bind shows read-only over itself, at the place the
-    /// sandbox sees it.
+    /// sandbox sees it. A protected entry that is a link (a dotfile manager's `~/.bashrc`) is
+    /// pinned where it is, so it cannot be replaced, and what it leads to is covered too.
     pub(super) fn protect_host_files(&mut self) -> Vec<PathBuf> {
         let mut covered = Vec::new();
         // Only the profile's own read-write binds can show any of them (the sandbox's home is
@@ -95,22 +141,28 @@ impl Builder<'_> {
         if !any {
             return covered;
         }
-        for host in self.protected() {
-            // Every view a read-write bind gives of it (`~` bound at /host and `~/.config` at
-            // its own place show ~/.config/autostart twice).
-            let views: Vec<PathBuf> = self
-                .mounts
-                .iter()
-                .filter_map(|m| match m {
-                    Mount::Bind {
-                        src,
-                        dst,
-                        kind: BindKind::ReadWrite | BindKind::Device,
-                    } => host.strip_prefix(src).ok().map(|rest| join(dst, rest)),
-                    _ => None,
-                })
-                .collect();
-            for dst in views {
+        for path in self.protected() {
+            let kind = self.fs.lstat(&path);
+            if kind == FileKind::Missing {
+                continue;
+            }
+            if matches!(kind, FileKind::Symlink(_)) {
+                // The link itself, where its directory really is.
+                let link = match (path.parent(), path.file_name()) {
+                    (Some(dir), Some(name)) => self.resolve_for_creation(dir).join(name),
+                    _ => continue,
+                };
+                for dst in self.views(&link) {
+                    if !covered.contains(&dst) {
+                        self.push(Mount::Protect { dst: dst.clone() });
+                        covered.push(dst);
+                    }
+                }
+            }
+            let Some(host) = self.fs.realpath(&path) else {
+                continue;
+            };
+            for dst in self.views(&host) {
                 if covered.contains(&dst) {
                     continue;
                 }

@@ -200,7 +200,8 @@ fn apply(root: &Fd, step: &Step) -> SysResult {
             sys::write_new_file(&parent, name, *mode, bytes)
         }
         Step::Protect { dst } => {
-            let target = match sys::resolve(root, &dst.path, false) {
+            // A link is pinned where it is (it cannot be replaced), not followed.
+            let target = match sys::resolve_entry(root, &dst.path) {
                 Err(Errno::ENOENT) => return Ok(()),
                 r => r?,
             };

@@ -105,6 +105,19 @@ pub fn open_dir(path: &CStr) -> Result<Fd, Errno> {
 /// symlinks and `..` cannot leave it. O_PATH: nothing is read, a FIFO does not block.
 pub fn resolve(root: &Fd, path: &CStr, directory: bool) -> Result<Fd, Errno> {
     let flags = libc::O_PATH | libc::O_CLOEXEC | if directory { libc::O_DIRECTORY } else { 0 };
+    resolve_with(root, path, flags)
+}
+
+/// As `resolve`, but a link at the end of `path` is the entry itself, not what it leads to.
+pub fn resolve_entry(root: &Fd, path: &CStr) -> Result<Fd, Errno> {
+    resolve_with(
+        root,
+        path,
+        libc::O_PATH | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+    )
+}
+
+fn resolve_with(root: &Fd, path: &CStr, flags: c_int) -> Result<Fd, Errno> {
     // SAFETY: open_how is plain data; zeroed is a valid value.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = flags as u64;

@@ -5,6 +5,7 @@
  * succeeds (no real mount, key or module is asked for). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -38,6 +39,7 @@ static const char *errname(int e) {
     case ENOTTY: return "ENOTTY";
     case EFAULT: return "EFAULT";
     case ESRCH: return "ESRCH";
+    case ECONNREFUSED: return "ECONNREFUSED";
     default: return strerror(e);
     }
 }
@@ -189,12 +191,60 @@ int main(void) {
     /* The nestbox binary, by the path the caller gives. */
     if (getenv("NESTBOX_ESCAPE_NESTBOX"))
         TRY("write-nestbox", open(getenv("NESTBOX_ESCAPE_NESTBOX"), O_WRONLY));
+    /* A setuid-root program (passwd, installed everywhere) must run with the user's rights.
+     * They are read from /proc while it is a zombie, before it is reaped. */
+    {
+        const char *prog = "/usr/bin/passwd";
+        const char *answer = "NOGAIN";
+        struct stat st;
+        if (stat(prog, &st) != 0 || !(st.st_mode & S_ISUID) || st.st_uid == getuid()) {
+            answer = "NO-SETUID-PROGRAM";
+        } else {
+            pid_t pid = fork();
+            if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, 0), dup2(null, 1), dup2(null, 2);
+                execl(prog, prog, (char *)0);
+                _exit(127);
+            }
+            siginfo_t info;
+            waitid(P_PID, pid, &info, WEXITED | WNOWAIT);
+            char path[64], line[256];
+            unsigned real = 0, effective = 0, saved = 0;
+            int ran = 0;
+            snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+            FILE *f = fopen(path, "r");
+            while (f && fgets(line, sizeof line, f)) {
+                if (!strcmp(line, "Name:\tpasswd\n")) ran = 1;
+                sscanf(line, "Uid:\t%u\t%u\t%u", &real, &effective, &saved);
+            }
+            if (f) fclose(f);
+            waitpid(pid, 0, 0);
+            if (!ran) answer = "NOT-RUN";
+            else if (effective != getuid() || saved != getuid()) answer = "GAINED";
+        }
+        printf("setuid-program: %s\n", answer);
+    }
     /* The caller's processes: the test passes its own pid (a host pid). */
     {
         const char *p = getenv("NESTBOX_ESCAPE_HOST_PID");
         long host = p ? atol(p) : 0;
         TRY("kill-host-process", kill(host, 0));
         TRY("pidfd-host-process", syscall(SYS_pidfd_open, host, 0));
+        TRY("ptrace-host-process", ptrace(PTRACE_SEIZE, (pid_t)host, 0, 0));
+    }
+    /* An X server's abstract socket on the host (the test listens at one, say
+     * @/tmp/.X11-unix/X4711): another network namespace has none; on the host's network only
+     * Landlock's scope keeps the app from it. */
+    if (getenv("NESTBOX_ESCAPE_ABSTRACT")) {
+        const char *name = getenv("NESTBOX_ESCAPE_ABSTRACT");
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        size_t n = strlen(name);
+        if (n > sizeof a.sun_path - 1) n = sizeof a.sun_path - 1;
+        memcpy(a.sun_path + 1, name, n);
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        TRY("connect-host-abstract-x11",
+            connect(s, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + n));
     }
     /* The host's session bus, by its usual path. */
     {
