@@ -72,23 +72,27 @@ const EXPECTED: &[(&str, &str)] = &[
 ];
 
 /// The battery, compiled for this test into its own directory.
-fn battery(env: &TestEnv) -> std::path::PathBuf {
+fn battery(env: &TestEnv, cflags: &[&str]) -> std::path::PathBuf {
     let exe = env.dir.join("escape");
     let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/escape/escape.c");
     let status = Command::new("cc")
+        .args(cflags)
         .args(["-O1", "-Wall", "-o"])
         .arg(&exe)
         .arg(source)
         .status()
         .expect("cc is needed (apt-get install build-essential)");
-    assert!(status.success(), "cannot compile {source}");
+    assert!(
+        status.success(),
+        "cannot compile {source} with {cflags:?} (-m32 needs gcc-multilib)"
+    );
     exe
 }
 
 fn run_battery(network: &str) {
     match network {
-        "shared" => run_battery_with(network, "", &[("connect-host-abstract-x11", "EPERM")]),
-        _ => run_battery_with(network, "", &[]),
+        "shared" => run_battery_with(network, "", &[("connect-host-abstract-x11", "EPERM")], &[]),
+        _ => run_battery_with(network, "", &[], &[]),
     }
 }
 
@@ -107,12 +111,12 @@ fn host_abstract_x11() -> (std::os::unix::net::UnixListener, String) {
     panic!("no free abstract X11 socket name in X4700..X4800");
 }
 
-/// Run the battery with `extra` appended to the profile (after its `[sandbox]` table, so bare
-/// keys land there), expecting `changed` answers where they
-/// differ from [`EXPECTED`].
-fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)]) {
+/// Run the battery, compiled with `cflags`, with `extra` appended to the profile (after its
+/// `[sandbox]` table, so bare keys land there), expecting `changed` answers where they differ
+/// from [`EXPECTED`].
+fn run_battery_with(network: &str, extra: &str, changed: &[(&str, &str)], cflags: &[&str]) {
     let mut env = TestEnv::new(&format!("escape-{network}"));
-    let exe = battery(&env);
+    let exe = battery(&env, cflags);
     // A profile on the host display gets a display to be on.
     let _display = extra.contains("x11 = \"host\"").then(|| {
         let x = Xvfb::start(&env);
@@ -197,7 +201,7 @@ fn every_way_out_is_refused_on_the_host_network() {
 fn the_battery_refuses_to_run_outside_a_sandbox() {
     unprivileged!("the_battery_refuses_to_run_outside_a_sandbox");
     let env = TestEnv::new("escape-outside");
-    let o = Command::new(battery(&env))
+    let o = Command::new(battery(&env, &[]))
         .env("NESTBOX_ESCAPE_BATTERY", "1")
         .output()
         .unwrap();
@@ -219,6 +223,7 @@ fn a_profile_can_allow_and_deny_by_name() {
             ("clone-newuser", "ALLOWED"),
             ("clone3", "ALLOWED"),
         ],
+        &[],
     );
     let env = TestEnv::new("escape-deny");
     env.profile(
@@ -404,5 +409,25 @@ fn the_abstract_socket_row_sees_a_host_listener_from_the_host_display() {
         "shared",
         "x11 = \"host\"\n",
         &[("connect-host-abstract-x11", "ALLOWED")],
+        &[],
+    );
+}
+
+#[test]
+fn every_way_out_is_refused_for_a_32_bit_program() {
+    unprivileged!("every_way_out_is_refused_for_a_32_bit_program");
+    // The same battery built for i386 (static: the sandbox needs no 32-bit libraries), whose
+    // system calls come by other numbers through the kernel's i386 entry.
+    run_battery_with("none", "", &[], &["-m32", "-static"]);
+    run_battery_with(
+        "none",
+        "[seccomp]\nallow = [\"keyctl\"]\nuser_namespaces = true\n",
+        &[
+            ("keyctl", "ALLOWED"),
+            ("unshare-user", "ALLOWED"),
+            ("clone-newuser", "ALLOWED"),
+            ("clone3", "ALLOWED"),
+        ],
+        &["-m32", "-static"],
     );
 }

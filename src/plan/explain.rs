@@ -201,7 +201,7 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
     }
     writeln!(
         w,
-        "System calls refused (EPERM): {}; the TIOCSTI and TIOCLINUX ioctls; personality() but PER_LINUX",
+        "System calls refused (EPERM), to 64-bit and 32-bit (i386) programs alike: {}; the TIOCSTI and TIOCLINUX ioctls; personality() but PER_LINUX; x32 calls (ENOSYS)",
         s.deny.join(", ")
     )?;
     writeln!(

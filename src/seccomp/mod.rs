@@ -9,7 +9,12 @@
 //! New user namespaces are refused unless the profile allows them: unshare() and clone() with
 //! CLONE_NEWUSER get EPERM, and clone3() gets ENOSYS (its flags sit in memory a filter cannot
 //! read), which makes glibc fall back to clone().
+//!
+//! On x86_64, i386 programs (Steam's and Wine's 32-bit parts) get the same refusals by their own
+//! numbers from a filter of their own (`i386`); x32 calls are refused outright.
 
+#[cfg(target_arch = "x86_64")]
+mod i386;
 #[cfg(target_arch = "x86_64")]
 pub mod syscalls;
 
@@ -169,8 +174,6 @@ pub fn compile(plan: &SeccompPlan) -> Result<Vec<BpfProgram>, SeccompError> {
     let main = SeccompFilter::new(rules, SeccompAction::Allow, errno(libc::EPERM), arch)
         .map_err(|e| build(&e))?;
     let mut programs = vec![BpfProgram::try_from(main).map_err(|e| build(&e))?];
-    #[cfg(target_arch = "x86_64")]
-    programs.push(no_x32());
     if !plan.user_namespaces {
         let clone3 = SeccompFilter::new(
             BTreeMap::from([(nr("clone3")?, Vec::new())]),
@@ -180,6 +183,18 @@ pub fn compile(plan: &SeccompPlan) -> Result<Vec<BpfProgram>, SeccompError> {
         )
         .map_err(|e| build(&e))?;
         programs.push(BpfProgram::try_from(clone3).map_err(|e| build(&e))?);
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        // seccompiler's filters kill i386 programs outright: let their calls through to the
+        // i386 filter instead.
+        for program in &mut programs {
+            if !i386::pass_other_architectures(program) {
+                return Err(build(&"seccompiler's architecture check has changed shape"));
+            }
+        }
+        programs.push(no_x32());
+        programs.push(i386::filter(plan));
     }
     Ok(programs)
 }
@@ -229,14 +244,14 @@ mod tests {
             user_namespaces: false,
         };
         let programs = compile(&plan).unwrap();
-        // The main filter, the x32 one, clone3's.
-        assert_eq!(programs.len(), 3);
+        // The main filter, clone3's, the x32 one, the i386 one.
+        assert_eq!(programs.len(), 4);
         assert!(programs.iter().all(|p| !p.is_empty()));
         let open = compile(&SeccompPlan {
             user_namespaces: true,
             ..plan
         })
         .unwrap();
-        assert_eq!(open.len(), 2);
+        assert_eq!(open.len(), 3);
     }
 }
