@@ -24,6 +24,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("fsopen", "EPERM"),
     ("fspick", "EPERM"),
     ("open_tree", "EPERM"),
+    ("open_tree_attr", "EPERM"),
     ("move_mount", "EPERM"),
     ("mount_setattr", "EPERM"),
     ("keyctl", "EPERM"),

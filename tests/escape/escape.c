@@ -130,6 +130,8 @@ int main(void) {
     TRY("fsopen", syscall(SYS_fsopen, "tmpfs", 0));
     TRY("fspick", syscall(SYS_fspick, AT_FDCWD, "/tmp", 0));
     TRY("open_tree", syscall(SYS_open_tree, AT_FDCWD, "/tmp", 1 /* OPEN_TREE_CLONE */));
+    /* Linux 6.15; the same number on every architecture. */
+    TRY("open_tree_attr", syscall(467, AT_FDCWD, "/tmp", 1, NULL, 0));
     TRY("move_mount", syscall(SYS_move_mount, -1, "", AT_FDCWD, "/tmp", 0));
     TRY("mount_setattr", syscall(SYS_mount_setattr, AT_FDCWD, "/tmp", 0, 0, 0));
     /* Kernel attack surface. */
