@@ -10,14 +10,18 @@
 //! - [`xephyr`] runs the nested X server a plan may ask for around the sandbox's life, and its
 //!   clipboard bridge; [`pulse`] the sound helper that holds a sandbox's PulseAudio socket.
 //!
+//! [`registry`] keeps the running sandboxes, for `ps`, `stop`, `enter` and a second launch to find.
+//!
 //! [`cli`] is the `nestbox` command over these.
 
 pub mod cli;
 pub mod host;
+pub mod logs;
 pub mod plan;
 pub mod profile;
 pub mod pulse;
 mod reap;
+pub mod registry;
 pub mod sandbox;
 pub mod seccomp;
 pub mod xephyr;

@@ -2,9 +2,13 @@
 //! line on stderr, `nestbox: ...`, and an exit code (125 for nestbox's own failures when running).
 
 mod check;
+mod enter;
 mod explain;
 mod list;
+mod logs;
+mod ps;
 mod run;
+mod stop;
 mod target;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +36,14 @@ enum Verb {
     Check(check::CheckArgs),
     /// List the profiles found and where each comes from
     List(list::ListArgs),
+    /// List the running sandboxes
+    Ps(ps::PsArgs),
+    /// Stop running sandboxes: SIGTERM to the app, SIGKILL to the whole sandbox after a timeout
+    Stop(stop::StopArgs),
+    /// Run a command (a shell by default) inside a running sandbox, confined as its app is
+    Enter(enter::EnterArgs),
+    /// Print what a sandbox's app printed (kept when nestbox's output is not a terminal)
+    Logs(logs::LogsArgs),
 }
 
 /// Parse the command line, run the verb, return the process exit code.
@@ -57,6 +69,10 @@ pub fn main() -> i32 {
         Verb::Explain(args) => explain::explain(args),
         Verb::Check(args) => check::check(args),
         Verb::List(args) => list::list(args),
+        Verb::Ps(args) => ps::ps(args),
+        Verb::Stop(args) => stop::stop(args),
+        Verb::Enter(args) => enter::enter(args),
+        Verb::Logs(args) => logs::logs(args),
     }
 }
 

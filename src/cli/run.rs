@@ -1,21 +1,51 @@
 //! `nestbox run`: plan, open what the plan needs at launch (the nested display, the sandbox's
 //! PulseAudio socket), launch, then pass the app's exit status on (and close what was opened).
 
-use super::{fail, target::Target};
+use super::fail;
+use super::target::{Loaded, Target};
 use crate::plan::{sound_dir, AudioPlan, DisplayPlan, LaunchSocket, Plan};
-use crate::profile::Clipboard;
+use crate::profile::{Clipboard, Home};
 use crate::pulse::helper::{self, Helper, Opened, Pending};
+use crate::registry::{Claim, Entry, Registry};
+use crate::sandbox::{JoinArgs, Pid1};
 use crate::xephyr::clipboard;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
+    /// Start a sandbox of its own even when this profile's is running (it gets a throw-away home
+    /// when the running one has the persistent home). Without it, the program starts inside the
+    /// running sandbox
+    #[arg(long)]
+    new_instance: bool,
     #[command(flatten)]
     target: Target,
 }
 
+/// How long a launch waits for a sandbox of the same profile that is starting, to join it.
+const STARTING_WAIT: Duration = Duration::from_secs(15);
+
 pub fn run(args: RunArgs) -> i32 {
-    let mut plan = match args.target.plan() {
+    let mut loaded = match args.target.load() {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    // Without a runtime directory there is no registry: the sandbox runs, unlisted.
+    let registry = Registry::new(&loaded.facts.env).ok();
+    let claim = match &registry {
+        None => None,
+        Some(r) => match claim_or_join(r, &mut loaded, args.new_instance) {
+            Ok(Ok(claim)) => Some(claim),
+            Ok(Err(code)) | Err(code) => return code,
+        },
+    };
+    // The app's output, kept for `nestbox logs` (nestbox's own lines from here on too).
+    let log = claim
+        .as_ref()
+        .and_then(|c| crate::logs::path(&loaded.facts.env, &c.name));
+    let mut tee = log.as_deref().and_then(open_tee);
+    let mut plan = match loaded.plan() {
         Ok(plan) => plan,
         Err(code) => return code,
     };
@@ -55,12 +85,19 @@ pub fn run(args: RunArgs) -> i32 {
     if plan.confinement.landlock_abi == 0 {
         eprintln!("nestbox: this kernel has no Landlock: the file rules are left out (the mounts still apply)");
     }
-    let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()));
+    let mut watch = Registering {
+        claim: claim.as_ref(),
+        plan: &plan,
+        log: tee.as_ref().and(log.clone()),
+        tee: tee.as_mut(),
+    };
+    let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()), &mut watch);
     // Close the bridge, the sandbox's sound socket and the nested display before nestbox says
     // anything more or exits.
     drop(bridge);
     drop(sound);
     drop(server);
+    drop(tee);
     match result {
         Ok(code) => code,
         Err(e) => fail(&e, e.exit_code()),
@@ -124,5 +161,146 @@ fn no_sound(plan: &mut Plan, e: helper::HelperError) -> Result<(), i32> {
             Ok(())
         }
         _ => Err(fail(&e, 125)),
+    }
+}
+
+/// Hold the profile's sandbox name, or, when a sandbox of the profile runs and no new instance
+/// is asked for, run the program inside it: `Ok(Ok(claim))` to go on launching, `Ok(Err(code))`
+/// when the program ran inside the running sandbox and exited with `code`.
+fn claim_or_join(
+    r: &Registry,
+    loaded: &mut Loaded,
+    new_instance: bool,
+) -> Result<Result<Claim, i32>, i32> {
+    let name = loaded.profile.name.clone();
+    let claim = |n: &str| r.claim(n).map_err(|e| fail(e, 125));
+    if new_instance {
+        if let Some(c) = claim(&name)? {
+            return Ok(Ok(c));
+        }
+        let c = r.claim_instance(&name).map_err(|e| fail(e, 125))?;
+        if loaded.profile.home == Home::Persistent {
+            eprintln!(
+                "nestbox: {name} is running with the persistent home; {} gets a throw-away home",
+                c.name
+            );
+            loaded.profile.home = Home::Tmpfs;
+        }
+        return Ok(Ok(c));
+    }
+    let deadline = Instant::now() + STARTING_WAIT;
+    loop {
+        if let Some(c) = claim(&name)? {
+            return Ok(Ok(c));
+        }
+        // Held: running, or starting (its entry is written once the app runs).
+        if let Some(entry) = r.get(&name) {
+            if let Some(pid1) = Pid1::open(entry.pid1, entry.pid1_start) {
+                return Ok(Err(join_running(&entry, &pid1, loaded)));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(fail(
+                format!(
+                    "a sandbox named {name} is starting but has not come up in {} s",
+                    STARTING_WAIT.as_secs()
+                ),
+                125,
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A second launch of a running profile: its program, with this launch's words, inside.
+fn join_running(entry: &Entry, pid1: &Pid1, loaded: &Loaded) -> i32 {
+    let Some(argv) = loaded.argv() else {
+        return fail(
+            format!(
+                "profile {} is an abstraction with no command; give one with --command",
+                loaded.profile.name
+            ),
+            125,
+        );
+    };
+    if loaded.overridden {
+        eprintln!(
+            "nestbox: {} is running; starting inside it (--x11, --audio and --gpu shape new sandboxes only)",
+            entry.name
+        );
+    }
+    tracing::debug!(name = %entry.name, ?argv, "joining the running sandbox");
+    let args = JoinArgs {
+        argv: &argv,
+        keep_terminal: false,
+    };
+    let mut tee = entry.log.as_deref().and_then(open_tee);
+    let mut watch = StartTee(tee.as_mut());
+    let result = crate::sandbox::join(pid1, &entry.inside, args, &mut watch);
+    drop(tee);
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+/// Route stdout and stderr through the log at `path`; a log that cannot be kept is said once.
+fn open_tee(path: &std::path::Path) -> Option<crate::logs::Tee> {
+    crate::logs::Tee::prepare(path).unwrap_or_else(|e| {
+        eprintln!(
+            "nestbox: cannot keep the app's output in {}: {e}",
+            path.display()
+        );
+        None
+    })
+}
+
+/// Starts copying into the log once the process is started (signals are blocked by then).
+struct StartTee<'a>(Option<&'a mut crate::logs::Tee>);
+
+impl crate::sandbox::Watch for StartTee<'_> {
+    fn cloned(&mut self, _: libc::pid_t) {
+        if let Some(t) = self.0.as_mut() {
+            t.start();
+        }
+    }
+}
+
+/// Starts the log's copying once the sandbox is cloned, and writes the registry's entry once
+/// the app runs.
+struct Registering<'a> {
+    claim: Option<&'a Claim>,
+    plan: &'a Plan,
+    log: Option<PathBuf>,
+    tee: Option<&'a mut crate::logs::Tee>,
+}
+
+impl crate::sandbox::Watch for Registering<'_> {
+    fn cloned(&mut self, _: libc::pid_t) {
+        if let Some(t) = self.tee.as_mut() {
+            t.start();
+        }
+    }
+
+    fn running(&mut self, pid1: libc::pid_t) {
+        let Some(claim) = self.claim else {
+            return;
+        };
+        let entry = Entry {
+            name: claim.name.clone(),
+            profile: self.plan.profile.clone(),
+            source: self.plan.source.clone(),
+            nestbox_pid: std::process::id() as i32,
+            pid1,
+            pid1_start: crate::sandbox::process_start_time(pid1).unwrap_or(0),
+            started: crate::registry::now(),
+            command: self.plan.process.argv.clone(),
+            home: self.plan.home_backing.clone(),
+            log: self.log.clone(),
+            inside: self.plan.inside(),
+        };
+        if let Err(e) = claim.publish(&entry) {
+            eprintln!("nestbox: the sandbox runs, but nestbox ps will not list it: {e}");
+        }
     }
 }

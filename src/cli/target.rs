@@ -4,7 +4,7 @@
 use super::fail;
 use crate::host::{GpuHost, HostFacts, RealFs};
 use crate::plan::Plan;
-use crate::profile::{Audio, Gpu, NestedSize, Network, SearchPath, X11};
+use crate::profile::{Audio, Gpu, NestedSize, Network, Profile, SearchPath, X11};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -33,11 +33,22 @@ pub struct Target {
     rest: Vec<String>,
 }
 
+/// A profile loaded with the command line's overrides, on this host, not yet planned.
+pub struct Loaded {
+    pub facts: HostFacts,
+    pub profile: Profile,
+    /// Words for the program.
+    pub args: Vec<String>,
+    pub command: Option<String>,
+    /// Whether --x11, --audio or --gpu was given.
+    pub overridden: bool,
+}
+
 impl Target {
-    /// Load the profile, probe the host and make the plan; on failure, print the one line and give
-    /// the exit code.
-    pub fn plan(self) -> Result<Plan, i32> {
-        let mut facts = HostFacts::probe().map_err(|e| fail(e, 125))?;
+    /// Load the profile and learn the host's basic facts; on failure, print the one line and
+    /// give the exit code.
+    pub fn load(self) -> Result<Loaded, i32> {
+        let facts = HostFacts::probe().map_err(|e| fail(e, 125))?;
         let search = SearchPath::standard(&facts.config_home);
         let (profile, args) = match (self.profile_file, self.rest.split_first()) {
             (Some(path), _) => (search.load_file(&path), self.rest.as_slice()),
@@ -45,6 +56,7 @@ impl Target {
             (None, None) => return Err(fail("name a profile, or give --profile-file", 125)),
         };
         let mut profile = profile.map_err(|e| fail(e, 125))?;
+        let overridden = self.x11.is_some() || self.audio.is_some() || self.gpu.is_some();
         if let Some(mode) = self.x11 {
             profile.x11 = mode;
         }
@@ -55,6 +67,37 @@ impl Target {
             profile.gpu = mode;
         }
         tracing::debug!(?profile, "profile resolved");
+        Ok(Loaded {
+            facts,
+            profile,
+            args: args.to_vec(),
+            command: self.command,
+            overridden,
+        })
+    }
+
+    /// Load the profile, probe the host and make the plan.
+    pub fn plan(self) -> Result<Plan, i32> {
+        self.load()?.plan()
+    }
+}
+
+impl Loaded {
+    /// The argv a process joining a running sandbox of this profile runs.
+    pub fn argv(&self) -> Option<Vec<String>> {
+        let base = match (&self.command, &self.profile.command) {
+            (Some(c), _) => vec![c.clone()],
+            (None, Some(cmd)) => cmd.clone(),
+            (None, None) => return None,
+        };
+        Some(base.into_iter().chain(self.args.iter().cloned()).collect())
+    }
+
+    /// Probe what the profile needs of the host and make the plan; on failure, print the one
+    /// line and give the exit code.
+    pub fn plan(mut self) -> Result<Plan, i32> {
+        let facts = &mut self.facts;
+        let profile = &self.profile;
         match profile.x11 {
             X11::Host => facts.read_xauthority(),
             X11::Nested => {
@@ -70,7 +113,7 @@ impl Target {
         if profile.gpu != Gpu::None {
             facts.gpu = Some(gpu_facts(&facts.env)?);
         }
-        let plan = crate::plan::build(&profile, &facts, &RealFs, self.command.as_deref(), args)
+        let plan = crate::plan::build(profile, facts, &RealFs, self.command.as_deref(), &self.args)
             .map_err(|e| fail(&e, e.exit_code()))?;
         tracing::debug!(plan = %crate::plan::explain_text(&plan), "plan made");
         Ok(plan)

@@ -15,12 +15,12 @@ pub use error::PlanError;
 pub use explain::{describe_step_for_error, explain_text};
 pub use media::{sound_dir, AudioPlan, GpuPlan, PULSE_CLIENT_CONF};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Which namespaces the sandbox gets. User, mount, PID, IPC, UTS and cgroup are always new.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Namespaces {
     pub user: bool,
     pub mount: bool,
@@ -180,7 +180,7 @@ pub enum DisplayPlan {
 
 /// Whether a process inside can connect to the host's abstract Unix sockets (an X server's
 /// @/tmp/.X11-unix/XN among them), and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AbstractSockets {
     /// A new network namespace has its own abstract namespace.
@@ -194,7 +194,7 @@ pub enum AbstractSockets {
 }
 
 /// The kernel-enforced limits on the app beyond namespaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confinement {
     /// Apply Landlock's abstract-Unix-socket and signal scopes to the app.
     pub landlock_scopes: bool,
@@ -233,6 +233,31 @@ pub struct Plan {
     /// files, launchers, autostart entries, shell start-up files.
     pub protected: Vec<PathBuf>,
     pub process: Process,
+}
+
+/// What every process started in a sandbox takes on, the app and any process that joins it
+/// later (`nestbox enter`, a second launch): kept by the registry on the host side, so a joining
+/// process never takes it from a file the sandbox could have written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inside {
+    pub namespaces: Namespaces,
+    pub env: BTreeMap<String, String>,
+    pub cwd: PathBuf,
+    pub confinement: Confinement,
+    pub seccomp: crate::seccomp::SeccompPlan,
+}
+
+impl Plan {
+    /// What a process joining this sandbox takes on.
+    pub fn inside(&self) -> Inside {
+        Inside {
+            namespaces: self.namespaces.clone(),
+            env: self.process.env.clone(),
+            cwd: self.process.cwd.clone(),
+            confinement: self.confinement.clone(),
+            seccomp: self.seccomp.clone(),
+        }
+    }
 }
 
 impl Mount {

@@ -59,13 +59,15 @@ pub enum Exposure {
 }
 
 impl Builder<'_> {
-    /// The start-up files and directories of the desktop and the shell, where they would be.
+    /// The start-up files and directories of the desktop and the shell, where they would be, and
+    /// nestbox's runtime directory (the registry of running sandboxes, which `enter` trusts).
     fn startup_paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
         let f = self.facts;
         let home = HOME_FILES.iter().map(|p| f.home.join(p));
         let config = CONFIG_DIRS.iter().map(|p| f.config_home.join(p));
         let data = DATA_DIRS.iter().map(|p| f.data_home.join(p));
-        home.chain(config).chain(data)
+        let runtime = crate::registry::Registry::base(&f.env);
+        home.chain(config).chain(data).chain(runtime)
     }
 
     /// The host paths to keep read-only, as written: the start-up paths, the directory of the

@@ -1,7 +1,7 @@
 //! The plan turned into what the child needs, built before clone: C strings, destinations split
 //! into their parts, argv and envp pointer arrays, the id map lines. The child allocates nothing.
 
-use crate::plan::{BindKind, Mount, Plan};
+use crate::plan::{BindKind, Inside, Mount, Plan};
 use crate::sandbox::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
 use libc::c_char;
 use std::ffi::{CStr, CString};
@@ -72,18 +72,51 @@ pub struct Frozen {
     pub hostname: CString,
     /// A new network namespace, whose loopback interface must be brought up.
     pub new_network: bool,
-    pub cwd: CString,
     pub app: Exec,
     /// Started before the app, with the same environment and confinement.
     pub window_manager: Option<Exec>,
+    pub confined: Confined,
+}
+
+/// Where every process started inside begins, with what environment, and how it is confined:
+/// the app, the window manager, and any process that joins the sandbox later.
+pub struct Confined {
+    pub cwd: CString,
     _envp: Vec<CString>,
     pub envp_ptrs: Vec<*const c_char>,
     /// The Landlock ruleset every process started inside restricts itself with.
     pub landlock: Option<OwnedFd>,
-    /// The file rules PID 1 adds to the Landlock ruleset, paths inside.
+    /// The file rules added to the Landlock ruleset once inside, paths inside.
     pub landlock_rules: Vec<LandlockRule>,
     /// The seccomp filters every process started inside installs last, in order.
     pub seccomp: Vec<seccompiler::BpfProgram>,
+}
+
+impl Confined {
+    pub fn new(inside: &Inside) -> Result<Confined, FreezeError> {
+        let envp: Vec<CString> = inside
+            .env
+            .iter()
+            .map(|(k, v)| cstr("environment variable", format!("{k}={v}").as_bytes()))
+            .collect::<Result<_, _>>()?;
+        let c = &inside.confinement;
+        let landlock = if c.landlock_scopes || c.landlock_abi > 0 {
+            Some(
+                crate::host::landlock::ruleset(c.landlock_abi, c.landlock_scopes)
+                    .map_err(FreezeError::Landlock)?,
+            )
+        } else {
+            None
+        };
+        Ok(Confined {
+            cwd: cstr("working directory", inside.cwd.as_os_str().as_bytes())?,
+            envp_ptrs: pointers(&envp),
+            _envp: envp,
+            landlock,
+            landlock_rules: landlock_rules(c)?,
+            seccomp: crate::seccomp::compile(&inside.seccomp)?,
+        })
+    }
 }
 
 /// One Landlock rule: `path` and what may be done beneath it, for a directory or for a file.
@@ -143,7 +176,7 @@ fn pointers(v: &[CString]) -> Vec<*const c_char> {
 }
 
 impl Exec {
-    fn new(program: &Path, argv: &[String]) -> Result<Exec, FreezeError> {
+    pub fn new(program: &Path, argv: &[String]) -> Result<Exec, FreezeError> {
         let argv: Vec<CString> = argv
             .iter()
             .map(|a| cstr("argument", a.as_bytes()))
@@ -247,41 +280,21 @@ impl Frozen {
     pub fn new(plan: &Plan) -> Result<Frozen, FreezeError> {
         let steps = plan.mounts.iter().map(step).collect::<Result<_, _>>()?;
         let p = &plan.process;
-        let envp: Vec<CString> = p
-            .env
-            .iter()
-            .map(|(k, v)| cstr("environment variable", format!("{k}={v}").as_bytes()))
-            .collect::<Result<_, _>>()?;
         let map = |m: crate::plan::IdMap| {
             format!("{} {} {}\n", m.inside, m.outside, m.count).into_bytes()
         };
-        let c = &plan.confinement;
-        let landlock = if c.landlock_scopes || c.landlock_abi > 0 {
-            Some(
-                crate::host::landlock::ruleset(c.landlock_abi, c.landlock_scopes)
-                    .map_err(FreezeError::Landlock)?,
-            )
-        } else {
-            None
-        };
-        let landlock_rules = landlock_rules(c)?;
         Ok(Frozen {
             uid_map: map(plan.uid_map),
             gid_map: map(plan.gid_map),
             steps,
             hostname: cstr("host name", plan.hostname.as_bytes())?,
             new_network: plan.namespaces.net,
-            cwd: cstr("working directory", p.cwd.as_os_str().as_bytes())?,
             app: Exec::new(&p.program, &p.argv)?,
             window_manager: plan
                 .window_manager()
                 .map(|wm| Exec::new(&wm.program, &wm.argv))
                 .transpose()?,
-            envp_ptrs: pointers(&envp),
-            _envp: envp,
-            landlock,
-            landlock_rules,
-            seccomp: crate::seccomp::compile(&plan.seccomp)?,
+            confined: Confined::new(&plan.inside())?,
         })
     }
 }

@@ -4,7 +4,7 @@
 //! privilege and takes on the Landlock scopes on its way to exec.
 
 use super::child::fail;
-use super::frozen::{Exec, Frozen};
+use super::frozen::{Confined, Exec, Frozen};
 use super::sys;
 use super::Stage;
 use nix::errno::Errno;
@@ -39,28 +39,8 @@ pub fn waited_set() -> libc::sigset_t {
 pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
     // The file rules name paths inside: added here, once the root is the sandbox's, for every
     // process that restricts itself with the ruleset below.
-    if let Some(ruleset) = &frozen.landlock {
-        for (i, r) in frozen.landlock_rules.iter().enumerate() {
-            if let Err(e) =
-                sys::landlock_allow(ruleset.as_raw_fd(), &r.path, r.dir_access, r.file_access)
-            {
-                fail(err, Stage::Landlock, i, e);
-            }
-        }
-        // The app's stdin, stdout and stderr are the caller's (a terminal, a file): reopening
-        // them by /dev/stdout or /proc/self/fd/N must keep working, though they lie outside.
-        if let Some(stdio) = frozen.landlock_rules.first().map(|r| r.stdio_access) {
-            for fd in 0..3 {
-                if let Err(e) = sys::landlock_allow_fd(ruleset.as_raw_fd(), fd, stdio) {
-                    fail(
-                        err,
-                        Stage::Landlock,
-                        frozen.landlock_rules.len() + fd as usize,
-                        e,
-                    );
-                }
-            }
-        }
+    if let Err((i, e)) = add_landlock_rules(&frozen.confined) {
+        fail(err, Stage::Landlock, i, e);
     }
     if let Some(wm) = &frozen.window_manager {
         // SAFETY: the process is single-threaded (a fresh clone of a single-threaded nestbox).
@@ -82,6 +62,27 @@ pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
     // SAFETY: err is our copy of the pipe's write end.
     unsafe { libc::close(err) };
     reap(app)
+}
+
+/// Add the file rules to the ruleset, once inside the sandbox's root; on failure, the index of
+/// the rule that failed.
+pub fn add_landlock_rules(c: &Confined) -> Result<(), (usize, Errno)> {
+    let Some(ruleset) = &c.landlock else {
+        return Ok(());
+    };
+    for (i, r) in c.landlock_rules.iter().enumerate() {
+        sys::landlock_allow(ruleset.as_raw_fd(), &r.path, r.dir_access, r.file_access)
+            .map_err(|e| (i, e))?;
+    }
+    // The app's stdin, stdout and stderr are the caller's (a terminal, a file): reopening them by
+    // /dev/stdout or /proc/self/fd/N must keep working, though they lie outside.
+    if let Some(stdio) = c.landlock_rules.first().map(|r| r.stdio_access) {
+        for fd in 0..3 {
+            sys::landlock_allow_fd(ruleset.as_raw_fd(), fd, stdio)
+                .map_err(|e| (c.landlock_rules.len() + fd as usize, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// A wait status as a shell reports it: the exit code, or 128+N for a process signal N ended.
@@ -124,7 +125,7 @@ fn reap(app: libc::pid_t) -> ! {
 
 /// The app: whatever fails on its way to exec is nestbox's error line.
 fn exec_app(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
-    let Err((stage, errno)) = exec(frozen, &frozen.app, parent_mask);
+    let Err((stage, errno)) = exec(&frozen.confined, &frozen.app, parent_mask, true);
     fail(err, stage, 0, errno)
 }
 
@@ -133,7 +134,7 @@ fn exec_app(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
 fn exec_window_manager(frozen: &Frozen, wm: &Exec, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
     // SAFETY: err is this process's copy of the pipe's write end.
     unsafe { libc::close(err) };
-    let _ = exec(frozen, wm, parent_mask);
+    let _ = exec(&frozen.confined, wm, parent_mask, true);
     let msg = b"nestbox: cannot start the window manager; the app runs without one\n";
     // SAFETY: writing a static buffer to stderr, then leaving without running any destructor.
     unsafe {
@@ -142,31 +143,35 @@ fn exec_window_manager(frozen: &Frozen, wm: &Exec, err: RawFd, parent_mask: &lib
     }
 }
 
-/// A new session, every capability gone, no_new_privs, the Landlock scopes, the seccomp filters
-/// last, then exec. Returns only on failure, with the stage that failed.
-fn exec(
-    frozen: &Frozen,
+/// A new session (unless `new_session` is false: `nestbox enter` keeps the caller's terminal),
+/// every capability gone, no_new_privs, the Landlock rules and scopes, the seccomp filters last,
+/// then exec. Returns only on failure, with the stage that failed.
+pub fn exec(
+    c: &Confined,
     program: &Exec,
     parent_mask: &libc::sigset_t,
+    new_session: bool,
 ) -> Result<std::convert::Infallible, (Stage, Errno)> {
     let at = |stage| move |e| (stage, e);
     // Rust starts with SIGPIPE ignored, and exec keeps ignored signals ignored: give it back.
     sys::default_action(libc::SIGPIPE).map_err(at(Stage::Prepare))?;
     sys::set_sigmask(parent_mask).map_err(at(Stage::Prepare))?;
-    sys::setsid().map_err(at(Stage::Prepare))?;
-    sys::chdir(&frozen.cwd).map_err(at(Stage::Cwd))?;
+    if new_session {
+        sys::setsid().map_err(at(Stage::Prepare))?;
+    }
+    sys::chdir(&c.cwd).map_err(at(Stage::Cwd))?;
     drop_capabilities().map_err(at(Stage::Capabilities))?;
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(at(Stage::NoNewPrivs))?;
-    if let Some(ruleset) = &frozen.landlock {
+    if let Some(ruleset) = &c.landlock {
         sys::landlock_restrict_self(ruleset.as_raw_fd()).map_err(at(Stage::Landlock))?;
     }
     sys::cloexec_from(3).map_err(at(Stage::Fds))?;
-    for program in &frozen.seccomp {
+    for program in &c.seccomp {
         sys::seccomp_filter(program).map_err(at(Stage::Seccomp))?;
     }
     Err((
         Stage::Exec,
-        sys::execve(&program.program, &program.argv_ptrs, &frozen.envp_ptrs),
+        sys::execve(&program.program, &program.argv_ptrs, &c.envp_ptrs),
     ))
 }
 

@@ -5,7 +5,10 @@
 mod child;
 mod frozen;
 mod init;
+mod join;
 mod sys;
+
+pub use join::{join, process_start_time, JoinArgs, Pid1};
 
 use crate::plan::{describe_step_for_error, HostStep, Plan};
 use nix::errno::Errno;
@@ -132,10 +135,26 @@ impl LaunchError {
 /// How long the app has to exit after its display went away, before the sandbox is killed.
 const DISPLAY_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// What the caller of [`launch`] does at two moments of it, given the host pid of the sandbox's
+/// PID 1.
+pub trait Watch {
+    /// Right after the clone, before the sandbox is ready: nestbox's signals are blocked by now, so
+    /// threads it starts here do not take them.
+    fn cloned(&mut self, _pid1: libc::pid_t) {}
+    /// The app runs (its exec succeeded).
+    fn running(&mut self, _pid1: libc::pid_t) {}
+}
+
+impl Watch for () {}
+
 /// Run the plan; returns the app's exit status (128+N when a signal N ended it). `display_server`
 /// is a child of nestbox the sandbox depends on (the nested X server): when it exits, the app is
 /// sent SIGTERM, and the sandbox is killed if still there after a grace period.
-pub fn launch(plan: &Plan, display_server: Option<libc::pid_t>) -> Result<i32, LaunchError> {
+pub fn launch(
+    plan: &Plan,
+    display_server: Option<libc::pid_t>,
+    watch: &mut dyn Watch,
+) -> Result<i32, LaunchError> {
     make_host_dirs(plan)?;
     let frozen = frozen::Frozen::new(plan)?;
     let os = |what| move |errno| LaunchError::Os { what, errno };
@@ -186,8 +205,12 @@ pub fn launch(plan: &Plan, display_server: Option<libc::pid_t>) -> Result<i32, L
     drop(err_w);
     drop(alive_r);
     drop(frozen);
+    watch.cloned(pid);
     let failure = read_failure(&err_r);
     drop(err_r);
+    if failure.is_none() {
+        watch.running(pid);
+    }
     let status = wait_forwarding(pid, &waited, display_server);
     // alive_w lives until here: the child's die-with-parent check needs it open.
     drop(alive_w);

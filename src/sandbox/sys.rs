@@ -477,3 +477,35 @@ pub fn loopback_up() -> SysResult {
     // SAFETY: as above; SIOCSIFFLAGS reads the flags back.
     check(unsafe { libc::ioctl(fd.0, libc::SIOCSIFFLAGS, &req) })
 }
+
+/// A pidfd for process `pid` (close-on-exec, as pidfds always are).
+pub fn pidfd_open(pid: libc::pid_t) -> Result<std::os::fd::OwnedFd, Errno> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain system call; flags 0.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just gave us this fd.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as c_int) })
+}
+
+/// Send `sig` to the process `pidfd` refers to (never to a process that took its pid since).
+pub fn pidfd_send_signal(pidfd: RawFd, sig: c_int) -> SysResult {
+    // SAFETY: plain system call; no siginfo, flags 0.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0u32,
+        ) as c_int
+    })
+}
+
+/// Enter the namespaces `flags` names of the process `pidfd` refers to, all at once.
+pub fn setns(pidfd: RawFd, flags: c_int) -> SysResult {
+    // SAFETY: plain system call on an open fd.
+    check(unsafe { libc::setns(pidfd, flags) })
+}

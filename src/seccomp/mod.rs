@@ -79,7 +79,7 @@ pub const DEFAULT_DENY: &[&str] = &[
 ];
 
 /// What the filter refuses, as the plan decides it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SeccompPlan {
     /// System calls refused with EPERM, by name, sorted.
     pub deny: Vec<String>,
