@@ -1,6 +1,6 @@
 //! What an app prints, kept per sandbox for `nestbox logs`: nestbox puts a pipe in front of its
 //! own stdout and stderr (where they are not terminals: a terminal keeps the app's output
-//! interactive), copies what comes through to where it went before and to
+//! interactive), and a small process copies what comes through to where it went before and to
 //! `$XDG_RUNTIME_DIR/nestbox/logs/NAME.log`. A log is bounded: past [`LIMIT`] bytes it becomes
 //! `NAME.log.1` (replacing the one before) and a new one starts, so a sandbox keeps at most twice
 //! that.
@@ -10,7 +10,6 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The size past which a log is rotated.
@@ -65,106 +64,155 @@ impl Log {
     }
 }
 
-/// stdout and stderr routed through the log while it lives.
+/// stdout and stderr routed through the log while it lives, copied by a process of their own
+/// (nestbox must stay single-threaded: it clones, and a joining nestbox enters namespaces).
 pub struct Tee {
     /// (the fd routed, where it went before).
     routed: Vec<(RawFd, OwnedFd)>,
-    /// The pipes' read ends, until the copies start.
-    readers: Vec<(OwnedFd, RawFd)>,
-    log: Arc<Mutex<Log>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    copier: libc::pid_t,
 }
 
 impl Tee {
-    /// Route stdout and stderr, those that are not terminals, through pipes; none when both are
-    /// terminals. Nothing is copied until [`Tee::start`]: call it once signals are blocked, so
-    /// that the copying threads never take one.
-    pub fn prepare(path: &Path) -> std::io::Result<Option<Tee>> {
+    /// Route stdout and stderr, those that are not terminals, through pipes to a copying
+    /// process; none when both are terminals.
+    pub fn start(path: &Path) -> std::io::Result<Option<Tee>> {
         let fds: Vec<RawFd> = [1, 2]
             .into_iter()
-            // SAFETY: isatty on our own standard fds.
-            .filter(|&fd| unsafe { libc::isatty(fd) } == 0)
+            // SAFETY: isatty and fcntl on our own standard fds.
+            .filter(|&fd| unsafe { libc::isatty(fd) == 0 && libc::fcntl(fd, libc::F_GETFD) >= 0 })
             .collect();
         if fds.is_empty() {
             return Ok(None);
         }
-        let log = Arc::new(Mutex::new(Log::open(path)?));
-        let mut tee = Tee {
-            routed: Vec::new(),
-            readers: Vec::new(),
-            log,
-            threads: Vec::new(),
-        };
-        for fd in fds {
-            // SAFETY: F_DUPFD_CLOEXEC of our own fd; a closed fd fails and is left alone.
+        let mut log = Log::open(path)?;
+        let mut routes = Vec::new();
+        for &fd in &fds {
+            // SAFETY: F_DUPFD_CLOEXEC of our own open fd.
             let saved = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
             if saved < 0 {
-                continue;
+                return Err(std::io::Error::last_os_error());
             }
             // SAFETY: the kernel just gave us this fd.
             let saved = unsafe { OwnedFd::from_raw_fd(saved) };
             let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+            routes.push((fd, saved, r, w));
+        }
+        // SAFETY: nestbox is single-threaded; the child only copies and leaves with _exit.
+        let copier = unsafe { libc::fork() };
+        if copier < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if copier == 0 {
+            // Keep no write end, or the copy never ends; let the signals meant for the app
+            // (Ctrl-C reaches the whole process group) pass this process by.
+            for sig in crate::sandbox::FORWARDED {
+                // SAFETY: ignoring a signal in this single-threaded child.
+                unsafe { libc::signal(*sig, libc::SIG_IGN) };
+            }
+            let ends: Vec<(OwnedFd, RawFd)> = routes
+                .into_iter()
+                .map(|(_, saved, r, w)| {
+                    drop(w);
+                    let to = saved.as_raw_fd();
+                    std::mem::forget(saved);
+                    (r, to)
+                })
+                .collect();
+            // Nor anything else of nestbox's: the registry's lock above all, which must go
+            // when nestbox goes.
+            let keep: Vec<RawFd> = ends
+                .iter()
+                .flat_map(|(r, to)| [r.as_raw_fd(), *to])
+                .chain([log.file.as_raw_fd()])
+                .collect();
+            close_all_but(&keep);
+            copy(ends, &mut log);
+            // SAFETY: leave without running the parent's destructors.
+            unsafe { libc::_exit(0) };
+        }
+        let mut routed = Vec::new();
+        for (fd, saved, r, w) in routes {
+            drop(r);
             // SAFETY: dup2 onto our own standard fd; the copy is not close-on-exec, so the
             // sandbox's processes inherit it.
-            if unsafe { libc::dup2(w.as_raw_fd(), fd) } < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            drop(w);
-            tee.readers.push((r, saved.as_raw_fd()));
-            tee.routed.push((fd, saved));
+            unsafe { libc::dup2(w.as_raw_fd(), fd) };
+            routed.push((fd, saved));
         }
-        Ok(Some(tee))
-    }
-
-    /// Start copying.
-    pub fn start(&mut self) {
-        for (reader, to) in self.readers.drain(..) {
-            let log = Arc::clone(&self.log);
-            self.threads
-                .push(std::thread::spawn(move || copy(reader, to, &log)));
-        }
+        Ok(Some(Tee { routed, copier }))
     }
 }
 
 impl Drop for Tee {
-    /// Put stdout and stderr back; let the copies drain (what the sandbox wrote last) for a
-    /// moment. A process that outlived the launch and still holds the pipe does not hold
-    /// nestbox up.
+    /// Put stdout and stderr back; let the copier drain what the sandbox wrote last, for a
+    /// moment. A process that outlived the launch and still holds a pipe does not hold nestbox
+    /// up: the copier goes on until it lets go.
     fn drop(&mut self) {
         for (fd, saved) in &self.routed {
             // SAFETY: dup2 of our own saved fd back onto the standard fd.
             unsafe { libc::dup2(saved.as_raw_fd(), *fd) };
         }
-        // Never started (the launch failed first): what nestbox itself wrote is in the pipes,
-        // whose write ends are all closed now.
-        for (reader, to) in self.readers.drain(..) {
-            copy(reader, to, &self.log);
-        }
         let deadline = std::time::Instant::now() + Duration::from_millis(500);
-        for t in self.threads.drain(..) {
-            while !t.is_finished() && std::time::Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(2));
+        while std::time::Instant::now() < deadline {
+            // SAFETY: reaping our own child, without waiting.
+            if unsafe { libc::waitpid(self.copier, std::ptr::null_mut(), libc::WNOHANG) } != 0 {
+                return;
             }
-            if t.is_finished() {
-                let _ = t.join();
-            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }
 
-fn copy(reader: OwnedFd, to: RawFd, log: &Mutex<Log>) {
+/// Close every fd from 3 up but those in `keep`.
+fn close_all_but(keep: &[RawFd]) {
+    let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in open {
+        if fd > 2 && !keep.contains(&fd) {
+            // SAFETY: closing an fd of this process that nothing here uses.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+/// Copy each pipe to its fd and to the log until every pipe is closed on the writing side.
+fn copy(mut ends: Vec<(OwnedFd, RawFd)>, log: &mut Log) {
     let mut buf = [0u8; 16 * 1024];
-    loop {
-        match nix::unistd::read(&reader, &mut buf) {
-            Ok(0) => return,
-            Ok(n) => {
-                write_fd(to, &buf[..n]);
-                if let Ok(mut l) = log.lock() {
-                    l.write(&buf[..n]);
+    while !ends.is_empty() {
+        let mut polls: Vec<libc::pollfd> = ends
+            .iter()
+            .map(|(r, _)| libc::pollfd {
+                fd: r.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        // SAFETY: a valid array of pollfds.
+        let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+                continue;
+            }
+            return;
+        }
+        let mut closed = Vec::new();
+        for (i, p) in polls.iter().enumerate() {
+            if p.revents == 0 {
+                continue;
+            }
+            match nix::unistd::read(&ends[i].0, &mut buf) {
+                Ok(0) | Err(_) => closed.push(i),
+                Ok(n) => {
+                    write_fd(ends[i].1, &buf[..n]);
+                    log.write(&buf[..n]);
                 }
             }
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(_) => return,
+        }
+        for i in closed.into_iter().rev() {
+            ends.remove(i);
         }
     }
 }

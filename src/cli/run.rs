@@ -44,7 +44,7 @@ pub fn run(args: RunArgs) -> i32 {
     let log = claim
         .as_ref()
         .and_then(|c| crate::logs::path(&loaded.facts.env, &c.name));
-    let mut tee = log.as_deref().and_then(open_tee);
+    let tee = log.as_deref().and_then(open_tee);
     let mut plan = match loaded.plan() {
         Ok(plan) => plan,
         Err(code) => return code,
@@ -89,7 +89,6 @@ pub fn run(args: RunArgs) -> i32 {
         claim: claim.as_ref(),
         plan: &plan,
         log: tee.as_ref().and(log.clone()),
-        tee: tee.as_mut(),
     };
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()), &mut watch);
     // Close the bridge, the sandbox's sound socket and the nested display before nestbox says
@@ -234,9 +233,8 @@ fn join_running(entry: &Entry, pid1: &Pid1, loaded: &Loaded) -> i32 {
         argv: &argv,
         keep_terminal: false,
     };
-    let mut tee = entry.log.as_deref().and_then(open_tee);
-    let mut watch = StartTee(tee.as_mut());
-    let result = crate::sandbox::join(pid1, &entry.inside, args, &mut watch);
+    let tee = entry.log.as_deref().and_then(open_tee);
+    let result = crate::sandbox::join(pid1, &entry.inside, args, &mut ());
     drop(tee);
     match result {
         Ok(code) => code,
@@ -246,7 +244,7 @@ fn join_running(entry: &Entry, pid1: &Pid1, loaded: &Loaded) -> i32 {
 
 /// Route stdout and stderr through the log at `path`; a log that cannot be kept is said once.
 fn open_tee(path: &std::path::Path) -> Option<crate::logs::Tee> {
-    crate::logs::Tee::prepare(path).unwrap_or_else(|e| {
+    crate::logs::Tee::start(path).unwrap_or_else(|e| {
         eprintln!(
             "nestbox: cannot keep the app's output in {}: {e}",
             path.display()
@@ -255,33 +253,14 @@ fn open_tee(path: &std::path::Path) -> Option<crate::logs::Tee> {
     })
 }
 
-/// Starts copying into the log once the process is started (signals are blocked by then).
-struct StartTee<'a>(Option<&'a mut crate::logs::Tee>);
-
-impl crate::sandbox::Watch for StartTee<'_> {
-    fn cloned(&mut self, _: libc::pid_t) {
-        if let Some(t) = self.0.as_mut() {
-            t.start();
-        }
-    }
-}
-
-/// Starts the log's copying once the sandbox is cloned, and writes the registry's entry once
-/// the app runs.
+/// Writes the registry's entry once the app runs.
 struct Registering<'a> {
     claim: Option<&'a Claim>,
     plan: &'a Plan,
     log: Option<PathBuf>,
-    tee: Option<&'a mut crate::logs::Tee>,
 }
 
 impl crate::sandbox::Watch for Registering<'_> {
-    fn cloned(&mut self, _: libc::pid_t) {
-        if let Some(t) = self.tee.as_mut() {
-            t.start();
-        }
-    }
-
     fn running(&mut self, pid1: libc::pid_t) {
         let Some(claim) = self.claim else {
             return;

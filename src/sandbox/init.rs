@@ -94,17 +94,50 @@ pub fn exit_code(status: libc::c_int) -> libc::c_int {
     }
 }
 
+/// Reap, and pass signals on to the app. When the app ends, the sandbox ends with it, unless a
+/// process started into it later (by a second launch or `nestbox enter`) still runs: then it lives
+/// on until the last of those ends, or until a signal that ends things (SIGTERM, SIGINT, SIGHUP,
+/// SIGQUIT: `nestbox stop`) comes; either way PID 1 leaves with the app's status, and every
+/// process left in the namespace goes with it.
 fn reap(app: libc::pid_t) -> ! {
     let set = waited_set();
+    let mut app_status: Option<libc::c_int> = None;
+    let mut ending = false;
+    let leave = |code: libc::c_int| -> ! {
+        // SAFETY: _exit ends PID 1, and with it every process left in the namespace.
+        unsafe { libc::_exit(code) }
+    };
     loop {
-        // SAFETY: set is a valid sigset; a null info pointer is allowed.
-        let sig = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+        let sig = match app_status {
+            // SAFETY: set is a valid sigset; a null info pointer is allowed.
+            None => unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) },
+            Some(code) => {
+                if ending || !joined_process_left() {
+                    leave(code);
+                }
+                // Joined processes are not ours to wait for: look again in a while.
+                let wait = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 200_000_000,
+                };
+                // SAFETY: set and wait are valid; a null info pointer is allowed.
+                unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &wait) }
+            }
+        };
         if sig < 0 {
             continue;
         }
         if sig != libc::SIGCHLD {
-            // SAFETY: plain kill of our own child.
-            unsafe { libc::kill(app, sig) };
+            if matches!(
+                sig,
+                libc::SIGTERM | libc::SIGINT | libc::SIGHUP | libc::SIGQUIT
+            ) {
+                ending = true;
+            }
+            if app_status.is_none() {
+                // SAFETY: plain kill of our own child.
+                unsafe { libc::kill(app, sig) };
+            }
             continue;
         }
         loop {
@@ -115,12 +148,108 @@ fn reap(app: libc::pid_t) -> ! {
                 break;
             }
             if pid == app {
-                let code = exit_code(status);
-                // SAFETY: _exit ends PID 1, and with it every process left in the namespace.
-                unsafe { libc::_exit(code) };
+                app_status = Some(exit_code(status));
             }
         }
     }
+}
+
+/// Whether a process started into the sandbox from outside still runs: one whose parent is
+/// outside the PID namespace (its parent pid reads 0 here), that is, a joining nestbox's child.
+/// A scan of /proc with fixed buffers (PID 1 allocates nothing).
+fn joined_process_left() -> bool {
+    // SAFETY: opening /proc read-only as a directory; closed below.
+    let dir = unsafe {
+        libc::open(
+            c"/proc".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if dir < 0 {
+        return false;
+    }
+    let mut buf = [0u8; 4096];
+    let mut found = false;
+    'scan: loop {
+        // SAFETY: buf is valid for its length; getdents64 fills it with whole records.
+        let n = unsafe { libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        let mut at = 0usize;
+        while at < n as usize {
+            // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name (NUL-ended).
+            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            let name = &buf[at + 19..at + reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            at += reclen;
+            let Some(pid) = parse_u32(name) else {
+                continue;
+            };
+            if pid > 1 && parent_is_outside(pid) {
+                found = true;
+                break 'scan;
+            }
+        }
+    }
+    // SAFETY: our own fd.
+    unsafe { libc::close(dir) };
+    found
+}
+
+/// Whether process `pid` (as numbered here) is alive and its parent lies outside the namespace.
+fn parent_is_outside(pid: u32) -> bool {
+    let mut path = *b"/proc/0000000000/stat\0";
+    let mut digits = [0u8; 10];
+    let mut len = 0;
+    let mut v = pid;
+    loop {
+        digits[len] = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut i = 6;
+    for d in digits[..len].iter().rev() {
+        path[i] = *d;
+        i += 1;
+    }
+    path[i..i + 6].copy_from_slice(b"/stat\0");
+    // SAFETY: path is NUL-terminated; the fd is closed below.
+    let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return false;
+    }
+    let mut stat = [0u8; 512];
+    // SAFETY: reading into a valid buffer from our own fd.
+    let n = unsafe { libc::read(fd, stat.as_mut_ptr().cast(), stat.len()) };
+    // SAFETY: our own fd.
+    unsafe { libc::close(fd) };
+    if n <= 0 {
+        return false;
+    }
+    let stat = &stat[..n as usize];
+    // After the command name's last ')': " STATE PPID ...".
+    let Some(close) = stat.iter().rposition(|&b| b == b')') else {
+        return false;
+    };
+    let mut fields = stat[close + 1..]
+        .split(|&b| b == b' ')
+        .filter(|f| !f.is_empty());
+    let state = fields.next();
+    let ppid = fields.next().and_then(parse_u32);
+    state != Some(b"Z") && ppid == Some(0)
+}
+
+fn parse_u32(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 9 {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |v, &d| {
+        d.is_ascii_digit().then(|| v * 10 + u32::from(d - b'0'))
+    })
 }
 
 /// The app: whatever fails on its way to exec is nestbox's error line.
