@@ -10,9 +10,12 @@
 //! - [`xephyr`] runs the nested X server a plan may ask for around the sandbox's life, and its
 //!   clipboard bridge; [`pulse`] the sound helper that holds a sandbox's PulseAudio socket.
 //!
+//! - [`desktop`] reads apps' desktop entries and makes launchers and starting profiles from them.
+//!
 //! [`cli`] is the `nestbox` command over these.
 
 pub mod cli;
+pub mod desktop;
 pub mod host;
 pub mod plan;
 pub mod profile;
