@@ -2,8 +2,10 @@
 //! line on stderr, `nestbox: ...`, and an exit code (125 for nestbox's own failures when running).
 
 mod check;
+mod desktop;
 mod explain;
 mod list;
+mod profile;
 mod run;
 mod target;
 
@@ -32,6 +34,10 @@ enum Verb {
     Check(check::CheckArgs),
     /// List the profiles found and where each comes from
     List(list::ListArgs),
+    /// Make a new profile (from an app's desktop entry)
+    Profile(profile::ProfileArgs),
+    /// Launchers in the desktop's menus: install, remove, list, sync
+    Desktop(desktop::DesktopArgs),
 }
 
 /// Parse the command line, run the verb, return the process exit code.
@@ -57,6 +63,8 @@ pub fn main() -> i32 {
         Verb::Explain(args) => explain::explain(args),
         Verb::Check(args) => check::check(args),
         Verb::List(args) => list::list(args),
+        Verb::Profile(args) => profile::profile(args),
+        Verb::Desktop(args) => desktop::desktop(args),
     }
 }
 
