@@ -99,24 +99,13 @@ fn comment_with(text: &str, prefix: &str) -> String {
     out
 }
 
-/// The profile's text. `desktop_entry` is written when the entry can be found again by its
-/// file name (it lies in an applications directory of the XDG data dirs).
-pub fn profile_text(app: &AppInfo, desktop_entry: Option<&str>) -> Result<String, String> {
-    let (vars, command) = app
-        .exec
-        .split_env()
-        .ok_or("its Exec line runs env with options: write this profile by hand")?;
-    let program = &command[0];
-    if program.contains('/') && !program.starts_with('/') {
-        return Err(format!(
-            "its program {program:?} is a relative path: write this profile by hand"
-        ));
-    }
+/// The comments that open the profile: where it came from, why it extends what it does, the
+/// types the app opens, and what to watch for.
+fn header(app: &AppInfo, extends: &[(&str, Vec<String>)]) -> String {
     let mut out = comment(&format!(
         "Made by `nestbox profile new` from {}. A start: review it, then `nestbox check` it.",
         app.path.display()
     ));
-    let extends = extends_for(&app.categories);
     let chosen: Vec<String> = extends
         .iter()
         .skip(2)
@@ -148,6 +137,24 @@ pub fn profile_text(app: &AppInfo, desktop_entry: Option<&str>) -> Result<String
     if app.categories.iter().any(|c| c == "WebBrowser") {
         out.push_str(&comment("Browsers that sandbox their own content processes need [seccomp] user_namespaces = true."));
     }
+    out
+}
+
+/// The profile's text. `desktop_entry` is written when the entry can be found again by its
+/// file name (it lies in an applications directory of the XDG data dirs).
+pub fn profile_text(app: &AppInfo, desktop_entry: Option<&str>) -> Result<String, String> {
+    let (vars, command) = app
+        .exec
+        .split_env()
+        .ok_or("its Exec line runs env with options: write this profile by hand")?;
+    let program = &command[0];
+    if program.contains('/') && !program.starts_with('/') {
+        return Err(format!(
+            "its program {program:?} is a relative path: write this profile by hand"
+        ));
+    }
+    let extends = extends_for(&app.categories);
+    let mut out = header(app, &extends);
     let description = match &app.comment {
         Some(c) if !c.is_empty() => format!("{}: {c}", app.name),
         _ => app.name.clone(),
