@@ -217,6 +217,14 @@ fn a_desktop_entry_nestbox_did_not_write_is_never_replaced() {
     let o = env.run(&["desktop", "sync"]);
     ok(&o);
     assert_eq!(fs::read_to_string(&path).unwrap(), mine);
+    // A name that is no profile name is refused before any path is made of it.
+    for args in [
+        &["desktop", "install", "../x"][..],
+        &["desktop", "remove", "a/b"],
+        &["profile", "new", "../x", "--from-desktop", "firefox-esr"],
+    ] {
+        assert_one_line_error(&env.run(args), 1, "invalid profile name");
+    }
     // An abstraction has nothing to launch; a profile naming a missing entry says which.
     assert_one_line_error(
         &env.run(&["desktop", "install", "base"]),

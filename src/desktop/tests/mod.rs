@@ -215,3 +215,70 @@ fn arguments_are_quoted_so_that_they_parse_back() {
     assert_eq!(quote_arg("100%"), "100%%");
     assert_eq!(join_exec(&["a", "b"], None), "a b");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Finding an app's entry
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn application_dirs_put_the_users_first_and_default_the_system_ones() {
+    use super::find::application_dirs;
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    let home = Path::new("/home/ann/.local/share");
+    let mut env = BTreeMap::new();
+    let want = |dirs: &[&str]| -> Vec<PathBuf> { dirs.iter().map(PathBuf::from).collect() };
+    assert_eq!(
+        application_dirs(home, &env),
+        want(&[
+            "/home/ann/.local/share/applications",
+            "/usr/local/share/applications",
+            "/usr/share/applications"
+        ])
+    );
+    env.insert(
+        "XDG_DATA_DIRS".to_string(),
+        "/opt/share:relative:/usr/share:/usr/share/".to_string(),
+    );
+    assert_eq!(
+        application_dirs(home, &env),
+        want(&[
+            "/home/ann/.local/share/applications",
+            "/opt/share/applications",
+            "/usr/share/applications"
+        ])
+    );
+}
+
+#[test]
+fn the_entry_running_a_program_is_a_shown_one_not_nestboxs_and_the_first_of_its_id() {
+    use super::find::{find_by_id, find_by_program};
+    let root = std::env::temp_dir().join(format!("nestbox-find-unit-{}", std::process::id()));
+    let (a, b) = (root.join("a"), root.join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let entry = |dir: &std::path::Path, file: &str, name: &str, extra: &str| {
+        let text = format!(
+            "[Desktop Entry]\nType=Application\nName={name}\nExec=/usr/bin/app %f\n{extra}"
+        );
+        std::fs::write(dir.join(file), text).unwrap();
+    };
+    entry(&a, "0-launcher.desktop", "Ours", "X-Nestbox-Profile=app\n");
+    entry(&a, "1-hidden.desktop", "Hidden", "Hidden=true\n");
+    entry(&a, "2-helper.desktop", "Helper", "NoDisplay=true\n");
+    entry(&a, "shadow.desktop", "Shadowing", "NoDisplay=true\n");
+    entry(&b, "shadow.desktop", "Shadowed", "");
+    entry(&b, "z-app.desktop", "App", "");
+    std::fs::write(b.join("broken.desktop"), "not a key file").unwrap();
+    let dirs = vec![a.clone(), b.clone()];
+    assert_eq!(find_by_program(&dirs, "app").unwrap().name, "App");
+    assert_eq!(find_by_program(&dirs[..1], "app").unwrap().name, "Helper");
+    assert!(find_by_program(&dirs, "other").is_none());
+    assert_eq!(
+        find_by_id(&dirs, "shadow.desktop").unwrap().name,
+        "Shadowing"
+    );
+    // A launcher of nestbox's is never an app's entry, even by its ID.
+    assert!(find_by_id(&dirs, "0-launcher.desktop").is_err());
+    std::fs::remove_dir_all(&root).unwrap();
+}
