@@ -9,12 +9,14 @@
 //! - [`seccomp`] knows system calls by name and compiles the plan's refusals to BPF.
 //! - [`xephyr`] runs the nested X server a plan may ask for around the sandbox's life, and its
 //!   clipboard bridge; [`pulse`] the sound helper that holds a sandbox's PulseAudio socket.
-//!
-//! [`registry`] keeps the running sandboxes, for `ps`, `stop`, `enter` and a second launch to find.
+//! - [`registry`] keeps the running sandboxes, for `ps`, `stop`, `enter` and a second launch to
+//!   find; [`logs`] what their apps print.
+//! - [`desktop`] reads apps' desktop entries and makes launchers and starting profiles from them.
 //!
 //! [`cli`] is the `nestbox` command over these.
 
 pub mod cli;
+pub mod desktop;
 pub mod host;
 pub mod logs;
 pub mod plan;

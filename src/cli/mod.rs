@@ -2,10 +2,12 @@
 //! line on stderr, `nestbox: ...`, and an exit code (125 for nestbox's own failures when running).
 
 mod check;
+mod desktop;
 mod enter;
 mod explain;
 mod list;
 mod logs;
+mod profile;
 mod ps;
 mod run;
 mod stop;
@@ -44,6 +46,10 @@ enum Verb {
     Enter(enter::EnterArgs),
     /// Print what a sandbox's app printed (kept when nestbox's output is not a terminal)
     Logs(logs::LogsArgs),
+    /// Make a new profile (from an app's desktop entry)
+    Profile(profile::ProfileArgs),
+    /// Launchers in the desktop's menus: install, remove, list, sync
+    Desktop(desktop::DesktopArgs),
 }
 
 /// Parse the command line, run the verb, return the process exit code.
@@ -73,6 +79,8 @@ pub fn main() -> i32 {
         Verb::Stop(args) => stop::stop(args),
         Verb::Enter(args) => enter::enter(args),
         Verb::Logs(args) => logs::logs(args),
+        Verb::Profile(args) => profile::profile(args),
+        Verb::Desktop(args) => desktop::desktop(args),
     }
 }
 

@@ -9,7 +9,7 @@ mod validate;
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
 pub use schema::{Audio, Clipboard, Gpu, Home, Network, X11};
-pub use validate::{parse_size, NESTED_SIZE_RANGE};
+pub use validate::{managed_env, parse_size, NESTED_SIZE_RANGE};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -104,6 +104,9 @@ pub struct Profile {
     /// Every file merged into it, in the order applied (parents first, the profile's own last).
     pub files: Vec<PathBuf>,
     pub description: Option<String>,
+    /// The file name of the app's installed desktop entry, which `nestbox desktop install` takes
+    /// the launcher's name, icon and types from (instead of looking for one by program).
+    pub desktop_entry: Option<String>,
     /// Program and fixed arguments; none for an abstraction.
     pub command: Option<Vec<String>>,
     pub cwd: Option<ProfilePath>,
@@ -136,6 +139,7 @@ impl Profile {
             source,
             files: Vec::new(),
             description: None,
+            desktop_entry: None,
             command: None,
             cwd: None,
             pass_env: Vec::new(),
@@ -155,6 +159,18 @@ impl Profile {
             seccomp: Seccomp::default(),
         }
     }
+}
+
+/// Whether `id` may name a desktop entry: a file name ending in `.desktop`, of letters, digits,
+/// `-`, `_` and `.`, not hidden.
+pub fn valid_desktop_id(id: &str) -> bool {
+    id.len() > ".desktop".len()
+        && id.len() <= 255
+        && id.ends_with(".desktop")
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Whether `name` may name a profile (it becomes a file name and a directory name).

@@ -10,6 +10,8 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct RawProfile {
     pub description: Option<String>,
+    /// The app's installed desktop entry (`firefox-esr.desktop`), for `nestbox desktop install`.
+    pub desktop_entry: Option<Spanned<String>>,
     #[serde(default)]
     pub extends: Vec<Spanned<String>>,
     #[serde(default)]

@@ -19,6 +19,11 @@ const MANAGED_ENV: &[&str] = &[
     "PULSE_CLIENTCONFIG",
 ];
 
+/// Whether nestbox sets variable `name` inside itself, so that a profile may not.
+pub fn managed_env(name: &str) -> bool {
+    MANAGED_ENV.contains(&name)
+}
+
 pub(super) struct FileText<'a> {
     pub path: &'a Path,
     pub text: &'a str,
@@ -113,6 +118,18 @@ pub(super) fn apply(
 ) -> Result<(), ProfileError> {
     if let Some(d) = raw.description {
         into.description = Some(d);
+    }
+    if let Some(id) = &raw.desktop_entry {
+        if !super::valid_desktop_id(id.get_ref()) {
+            return Err(file.fail(
+                id,
+                format!(
+                    "desktop_entry {:?} must be a desktop file name such as \"firefox-esr.desktop\" (letters, digits, '-', '_', '.')",
+                    id.get_ref()
+                ),
+            ));
+        }
+        into.desktop_entry = Some(id.get_ref().clone());
     }
     if let Some(cmd) = &raw.run.command {
         into.command = Some(command(file, cmd, "command")?);

@@ -714,3 +714,41 @@ fn asking_for_a_capability_is_refused_where_written() {
         "nestbox grants no capabilities: every set is emptied before the app starts (what an app may do as your own user, it can do without them)",
     );
 }
+
+#[test]
+fn desktop_entry_must_be_a_desktop_file_name() {
+    for bad in [
+        "firefox",
+        "../x.desktop",
+        "/usr/share/applications/x.desktop",
+        ".desktop",
+        ".hidden.desktop",
+        "a b.desktop",
+    ] {
+        let text = format!("description = \"x\"\ndesktop_entry = \"{bad}\"\n");
+        let (_fx, path, err) = single_error(&text);
+        let message = format!(
+            "desktop_entry {bad:?} must be a desktop file name such as \"firefox-esr.desktop\" (letters, digits, '-', '_', '.')"
+        );
+        assert_invalid_at(&err, &path, 2, 17, &message);
+    }
+}
+
+#[test]
+fn desktop_entry_is_kept_and_the_later_file_wins() {
+    let fx = Fixture::new();
+    fx.shipped("app", "desktop_entry = \"app.desktop\"\n");
+    fx.user("mine", "extends = [\"app\"]\n");
+    assert_eq!(
+        fx.load_ok("mine").desktop_entry.as_deref(),
+        Some("app.desktop")
+    );
+    fx.user(
+        "other",
+        "extends = [\"app\"]\ndesktop_entry = \"org.example.App.desktop\"\n",
+    );
+    assert_eq!(
+        fx.load_ok("other").desktop_entry.as_deref(),
+        Some("org.example.App.desktop")
+    );
+}

@@ -98,6 +98,7 @@ fn extends_chain_merges_into_the_exact_profile() {
         files: vec![base.clone(), mid.clone(), app.clone()],
         // Scalars: the last file that sets one wins.
         description: Some("the middle".into()),
+        desktop_entry: None,
         command: Some(strings(&["/usr/bin/app"])),
         cwd: Some(home("work")),
         // Appended in order, each name once.
