@@ -129,14 +129,23 @@ fn install_writes_valid_launchers_whose_exec_line_starts_the_profile() {
     assert_eq!(line.argv[0], exe.to_str().unwrap());
     assert_eq!(line.argv[1..], ["run", "--share-files", "t"]);
     let mut args: Vec<&str> = line.argv[1..].iter().map(String::as_str).collect();
-    let help = stdout(&env.run(&["run", "--help"]));
-    if !help.contains("--share-files") {
-        eprintln!("NOTE: this nestbox has no `run --share-files` yet (it comes from main): the launch is tried without it");
-        args.retain(|a| *a != "--share-files");
-    }
     args.push("https://example.org/page");
     let o = env.run(&args);
     assert_eq!(ok(&o), "launched https://example.org/page\n");
+    // A file opened through the launcher is bound in, and the app is told where.
+    let file = env.dir.join("notes.txt");
+    fs::write(&file, "x").unwrap();
+    args.pop();
+    let file = file.display().to_string();
+    args.push(&file);
+    let o = env.run(&args);
+    assert_eq!(
+        ok(&o),
+        format!(
+            "launched /run/user/{}/nestbox-files/0/notes.txt\n",
+            nix::unistd::getuid()
+        )
+    );
 }
 
 #[test]

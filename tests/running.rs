@@ -338,3 +338,71 @@ fn the_sandbox_outlives_its_app_while_a_joined_process_runs() {
     wait_exit(&mut first, 5);
     wait_exit(&mut joined, 5);
 }
+
+#[test]
+fn share_files_binds_the_files_named_and_joins_only_where_they_are_seen() {
+    unprivileged!("share_files_binds_the_files_named_and_joins_only_where_they_are_seen");
+    let env = TestEnv::new("share");
+    let docs = env.dir.join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    let doc = docs.join("my doc.txt");
+    std::fs::write(&doc, "hello\n").unwrap();
+    // A viewer that prints each word and the file it names, and saves into the first.
+    env.profile(
+        "view",
+        "[run]\ncommand = [\"sh\", \"-c\", \"for f; do echo \\\"$f\\\"; cat \\\"$f\\\" 2>/dev/null; done; echo saved >> \\\"$1\\\"; sleep 2\", \"view\"]\n",
+    );
+    let uri = format!("file://{}/my%20doc.txt", docs.display());
+    let mut first = env.nestbox(&[
+        "run",
+        "--share-files",
+        "view",
+        &doc.display().to_string(),
+        &uri,
+        "https://example.org/",
+    ]);
+    let o = first.output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let uid = nix::unistd::getuid();
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "/run/user/{uid}/nestbox-files/0/my doc.txt\nhello\n\
+             file:///run/user/{uid}/nestbox-files/1/my%20doc.txt\nhttps://example.org/\n"
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&doc).unwrap(), "hello\nsaved\n");
+    // A running sandbox that does not see the file: the file opens in a new instance.
+    let mut running = start(&env, &["run", "view", "--", "/nonexistent"], "running");
+    wait_listed(&env, "view");
+    let o = env.run(&["run", "--share-files", "view", &doc.display().to_string()]);
+    assert!(
+        stderr(&o).contains(
+            "view is running and does not see the files given; they open in a new instance"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).starts_with(&format!(
+            "/run/user/{uid}/nestbox-files/0/my doc.txt\nhello\nsaved\n"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    wait_exit(&mut running, 10);
+    // One that sees it (its profile binds the directory): the launch joins it, with the path.
+    env.profile(
+        "view",
+        &format!(
+            "[run]\ncommand = [\"sh\", \"-c\", \"for f; do echo \\\"$f\\\"; done; sleep 2\", \"view\"]\n[filesystem]\nro = [\"{}\"]\n",
+            docs.display()
+        ),
+    );
+    let mut running = start(&env, &["run", "view"], "running2");
+    wait_listed(&env, "view");
+    let o = env.run(&["run", "--share-files", "view", &doc.display().to_string()]);
+    assert_eq!(stdout(&o), format!("{}\n", doc.display()), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    wait_exit(&mut running, 10);
+}

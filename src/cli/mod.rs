@@ -10,6 +10,7 @@ mod logs;
 mod profile;
 mod ps;
 mod run;
+mod share;
 mod stop;
 mod target;
 

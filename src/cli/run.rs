@@ -195,6 +195,13 @@ fn claim_or_join(
         // Held: running, or starting (its entry is written once the app runs).
         if let Some(entry) = r.get(&name) {
             if let Some(pid1) = Pid1::open(entry.pid1, entry.pid1_start) {
+                if !loaded.shared_visible_in(entry.pid1) {
+                    // Nothing new can be bound into a running sandbox.
+                    eprintln!(
+                        "nestbox: {name} is running and does not see the files given; they open in a new instance"
+                    );
+                    return claim_or_join(r, loaded, true);
+                }
                 return Ok(Err(join_running(&entry, &pid1, loaded)));
             }
         }

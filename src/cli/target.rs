@@ -2,9 +2,13 @@
 //! and the program's arguments; and the plan made from them.
 
 use super::fail;
+use super::share::Shared;
 use crate::host::{GpuHost, HostFacts, RealFs};
 use crate::plan::Plan;
-use crate::profile::{Audio, Gpu, NestedSize, Network, Profile, SearchPath, X11};
+use crate::profile::{
+    Access, Audio, BindSpec, Gpu, Location, NestedSize, Network, Profile, ProfilePath, SearchPath,
+    X11,
+};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +28,11 @@ pub struct Target {
     /// Override the profile's graphics devices: auto, dri, nvidia or none
     #[arg(long, value_name = "MODE")]
     gpu: Option<Gpu>,
+    /// Bind the words that name files on the host (paths, file:// URIs) into the sandbox, files
+    /// read-write and directories read-only, and pass on where they are inside (desktop launchers
+    /// use this)
+    #[arg(long)]
+    share_files: bool,
     /// The profile, then arguments appended to its command
     #[arg(
         value_name = "PROFILE [ARGS]",
@@ -42,6 +51,8 @@ pub struct Loaded {
     pub command: Option<String>,
     /// Whether --x11, --audio or --gpu was given.
     pub overridden: bool,
+    /// The words that name host files, with --share-files.
+    pub shared: Vec<Shared>,
 }
 
 impl Target {
@@ -67,12 +78,17 @@ impl Target {
             profile.gpu = mode;
         }
         tracing::debug!(?profile, "profile resolved");
+        let shared = match (self.share_files, std::env::current_dir()) {
+            (true, Ok(cwd)) => super::share::find(args, &cwd),
+            _ => Vec::new(),
+        };
         Ok(Loaded {
             facts,
             profile,
             args: args.to_vec(),
             command: self.command,
             overridden,
+            shared,
         })
     }
 
@@ -83,6 +99,50 @@ impl Target {
 }
 
 impl Loaded {
+    /// Bind each shared file into the sandbox and point its word there.
+    fn bind_shared(&mut self) {
+        let runtime = PathBuf::from(format!("/run/user/{}", self.facts.uid));
+        for (n, s) in self.shared.iter().enumerate() {
+            let dst = super::share::inside(&runtime, n, s);
+            self.profile.binds.push(BindSpec {
+                src: ProfilePath::Absolute(s.host.clone()),
+                dst: ProfilePath::Absolute(dst.clone()),
+                access: if s.is_dir {
+                    Access::ReadOnly
+                } else {
+                    Access::ReadWrite
+                },
+                optional: false,
+                origin: Location {
+                    path: "--share-files".into(),
+                    line: 0,
+                    column: 0,
+                },
+            });
+            self.args[s.index] = super::share::word(&dst, s.uri);
+        }
+    }
+
+    /// Whether every shared file is there in the sandbox whose PID 1 is `pid1`, at its host
+    /// path; if so, the words are made to name them so.
+    pub fn shared_visible_in(&mut self, pid1: i32) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let root = PathBuf::from(format!("/proc/{pid1}/root"));
+        let visible = self.shared.iter().all(|s| {
+            let inside = root.join(s.host.strip_prefix("/").unwrap_or(&s.host));
+            match (std::fs::metadata(&inside), std::fs::metadata(&s.host)) {
+                (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+                _ => false,
+            }
+        });
+        if visible {
+            for s in &self.shared {
+                self.args[s.index] = super::share::word(&s.host, s.uri);
+            }
+        }
+        visible
+    }
+
     /// The argv a process joining a running sandbox of this profile runs.
     pub fn argv(&self) -> Option<Vec<String>> {
         let base = match (&self.command, &self.profile.command) {
@@ -96,6 +156,7 @@ impl Loaded {
     /// Probe what the profile needs of the host and make the plan; on failure, print the one
     /// line and give the exit code.
     pub fn plan(mut self) -> Result<Plan, i32> {
+        self.bind_shared();
         let facts = &mut self.facts;
         let profile = &self.profile;
         match profile.x11 {

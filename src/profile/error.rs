@@ -30,6 +30,10 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            // Not in a file: a command-line option, named by `path`.
+            return write!(f, "{}", self.path.display());
+        }
         write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
     }
 }
