@@ -406,3 +406,43 @@ fn share_files_binds_the_files_named_and_joins_only_where_they_are_seen() {
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
     wait_exit(&mut running, 10);
 }
+
+#[test]
+fn a_private_session_bus_is_shared_by_the_app_and_later_launches_only() {
+    unprivileged!("a_private_session_bus_is_shared_by_the_app_and_later_launches_only");
+    let env = TestEnv::new("bus");
+    env.profile(
+        "bus",
+        "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\nsession_bus = \"private\"\n",
+    );
+    let names = "dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ListNames";
+    // The app holds a connection to its bus (as a single-instance app does)...
+    let mut first = start(
+        &env,
+        &[
+            "run",
+            "bus",
+            "exec gdbus monitor --session --dest org.freedesktop.DBus",
+        ],
+        "first",
+    );
+    wait_listed(&env, "bus");
+    // ...which a later launch of the profile finds there: the same bus, the app's connection and
+    // its own. (A bus of its own would hold one.)
+    let found = wait_for(5, "the app's connection on the sandbox's bus", || {
+        let o = env.run(&["run", "bus", names]);
+        (stdout(&o).matches("string \":1.").count() >= 2).then_some(stdout(&o))
+    });
+    assert!(found.contains("org.freedesktop.DBus"));
+    let explain = stdout(&env.run(&["explain", "bus"]));
+    assert!(
+        explain.contains("Session bus: the sandbox's own"),
+        "{explain}"
+    );
+    env.run(&["stop", "bus"]);
+    wait_exit(&mut first, 5);
+    // Without it, no bus at all.
+    shell_profile(&env, "nobus");
+    let o = env.run(&["run", "nobus", "echo $DBUS_SESSION_BUS_ADDRESS"]);
+    assert_eq!(stdout(&o), "disabled:\n");
+}

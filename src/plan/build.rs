@@ -5,7 +5,7 @@ use super::{
     HostStep, IdMap, LaunchSocket, Mount, Namespaces, Plan, PlanError, Process,
 };
 use crate::host::{FileKind, HostFacts, HostFs};
-use crate::profile::{Access, Home, Network, Profile, ProfilePath, X11};
+use crate::profile::{Access, Home, Network, Profile, ProfilePath, SessionBus, X11};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -57,6 +57,14 @@ pub fn build(
     let audio = b.audio()?;
     let mut gpu = b.gpu()?;
     let (home_backing, host_steps) = b.home();
+    if profile.session_bus == SessionBus::Private {
+        // dbus-daemon and its clients want the machine's id.
+        b.bind(
+            Path::new("/etc/machine-id"),
+            "/etc/machine-id".into(),
+            BindKind::ReadOnly,
+        );
+    }
     b.profile_binds()?;
     b.gpu_driver_files(&mut gpu);
     let protected = b.protect_host_files();
@@ -74,6 +82,23 @@ pub fn build(
             });
         }
     }
+    let session_bus = match profile.session_bus {
+        SessionBus::None => None,
+        SessionBus::Private => Some(Command {
+            program: program::resolve(&b.mounts, fs, "dbus-daemon", path_var)
+                .map_err(|_| PlanError::NoDbusDaemon)?,
+            argv: vec![
+                "dbus-daemon".into(),
+                "--session".into(),
+                "--nofork".into(),
+                "--nopidfile".into(),
+                format!(
+                    "--address=unix:path={}",
+                    session_bus_socket(facts).display()
+                ),
+            ],
+        }),
+    };
     let cwd = profile
         .cwd
         .as_ref()
@@ -112,6 +137,7 @@ pub fn build(
         confinement,
         seccomp: seccomp(profile),
         protected,
+        session_bus,
         process: Process {
             program: program_path,
             argv,
@@ -119,6 +145,12 @@ pub fn build(
             env,
         },
     })
+}
+
+/// Where a private session bus listens, inside: the usual place, in the sandbox's own runtime
+/// directory.
+pub fn session_bus_socket(facts: &HostFacts) -> PathBuf {
+    PathBuf::from(format!("/run/user/{}/bus", facts.uid))
 }
 
 /// Which Landlock scopes apply, and whether the host's abstract sockets are out of reach. Every
@@ -645,7 +677,11 @@ impl Builder<'_> {
             env.insert("TERM".into(), term.clone());
         }
         env.insert("XDG_RUNTIME_DIR".into(), runtime.display().to_string());
-        env.insert("DBUS_SESSION_BUS_ADDRESS".into(), "disabled:".into());
+        let bus = match self.profile.session_bus {
+            SessionBus::None => "disabled:".to_string(),
+            SessionBus::Private => format!("unix:path={}", session_bus_socket(f).display()),
+        };
+        env.insert("DBUS_SESSION_BUS_ADDRESS".into(), bus);
         for name in &self.profile.pass_env {
             if let Some(v) = f.env.get(name) {
                 env.insert(name.clone(), v.clone());

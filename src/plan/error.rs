@@ -32,6 +32,8 @@ pub enum PlanError {
     NotExecutable { path: PathBuf },
     #[error("this profile puts its windows on the host display, but DISPLAY is not set")]
     NoDisplay,
+    #[error("session_bus = \"private\" needs dbus-daemon, which is not installed (apt install dbus-daemon)")]
+    NoDbusDaemon,
     #[error("x11 = \"nested\" needs Xephyr, which is not installed (apt install xserver-xephyr)")]
     NoXephyr,
     #[error("{0} (give [nested] size = \"WIDTHxHEIGHT\" to skip asking)")]

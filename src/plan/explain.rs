@@ -225,13 +225,25 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(w, "\nNot shared: the host's processes, System V IPC, host name, the rest of the home and of /,")?;
     writeln!(
         w,
-        "  /tmp and /run (private tmpfs), the session bus (DBUS_SESSION_BUS_ADDRESS=disabled:){}",
+        "  /tmp and /run (private tmpfs), the host's session bus{}",
         if plan.namespaces.net {
             ", the network"
         } else {
             ""
         }
     )?;
+    match &plan.session_bus {
+        None => writeln!(w, "Session bus: none (DBUS_SESSION_BUS_ADDRESS=disabled:)")?,
+        Some(bus) => writeln!(
+            w,
+            "Session bus: the sandbox's own ({} started before the app, at {}); the host's stays out of reach",
+            bus.program.display(),
+            plan.process
+                .env
+                .get("DBUS_SESSION_BUS_ADDRESS")
+                .map_or("?", String::as_str)
+        )?,
+    }
     match &plan.home_backing {
         Some(dir) => writeln!(
             w,

@@ -232,6 +232,8 @@ pub struct Plan {
     /// Paths inside that a read-write bind would show but that are kept read-only: nestbox's own
     /// files, launchers, autostart entries, shell start-up files.
     pub protected: Vec<PathBuf>,
+    /// A D-Bus session bus of the sandbox's own, started by PID 1 before the app.
+    pub session_bus: Option<Command>,
     pub process: Process,
 }
 

@@ -8,7 +8,7 @@ mod validate;
 
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
-pub use schema::{Audio, Clipboard, Gpu, Home, Network, X11};
+pub use schema::{Audio, Clipboard, Gpu, Home, Network, SessionBus, X11};
 pub use validate::{managed_env, parse_size, NESTED_SIZE_RANGE};
 
 use serde::Serialize;
@@ -123,6 +123,7 @@ pub struct Profile {
     pub audio: Audio,
     pub gpu: Gpu,
     pub home: Home,
+    pub session_bus: SessionBus,
     pub sys: bool,
     pub opt: bool,
     pub binds: Vec<BindSpec>,
@@ -152,6 +153,7 @@ impl Profile {
             audio: Audio::None,
             gpu: Gpu::None,
             home: Home::Persistent,
+            session_bus: SessionBus::None,
             sys: false,
             opt: false,
             binds: Vec::new(),

@@ -50,6 +50,7 @@ pub struct RawSandbox {
     /// Never granted: read only to say so where it was written.
     pub capabilities: Option<Spanned<toml::Value>>,
     pub home: Option<Home>,
+    pub session_bus: Option<SessionBus>,
     pub sys: Option<bool>,
     pub opt: Option<bool>,
 }
@@ -179,6 +180,17 @@ macro_rules! from_str_by_serde_name {
 from_str_by_serde_name!(X11, "an X11 mode", ["host" => X11::Host, "nested" => X11::Nested, "none" => X11::None]);
 from_str_by_serde_name!(Audio, "an audio mode", ["pulse" => Audio::Pulse, "auto" => Audio::Auto, "none" => Audio::None]);
 from_str_by_serde_name!(Gpu, "a GPU mode", ["auto" => Gpu::Auto, "dri" => Gpu::Dri, "nvidia" => Gpu::Nvidia, "none" => Gpu::None]);
+
+/// The D-Bus session bus inside the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionBus {
+    /// None: DBUS_SESSION_BUS_ADDRESS says "disabled:".
+    None,
+    /// A dbus-daemon of the sandbox's own, started before the app: single-instance apps (Firefox,
+    /// GTK apps) find their running instance there, never one of the host's.
+    Private,
+}
 
 /// What backs the sandbox's home directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

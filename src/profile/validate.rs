@@ -199,6 +199,7 @@ pub(super) fn apply(
     into.audio = s.audio.unwrap_or(into.audio);
     into.gpu = s.gpu.unwrap_or(into.gpu);
     into.home = s.home.unwrap_or(into.home);
+    into.session_bus = s.session_bus.unwrap_or(into.session_bus);
     into.sys = s.sys.unwrap_or(into.sys);
     into.opt = s.opt.unwrap_or(into.opt);
     let lists = [

@@ -75,6 +75,8 @@ pub struct Frozen {
     pub app: Exec,
     /// Started before the app, with the same environment and confinement.
     pub window_manager: Option<Exec>,
+    /// The sandbox's own session bus, started first; the app waits for its socket.
+    pub session_bus: Option<(Exec, CString)>,
     pub confined: Confined,
 }
 
@@ -293,6 +295,21 @@ impl Frozen {
             window_manager: plan
                 .window_manager()
                 .map(|wm| Exec::new(&wm.program, &wm.argv))
+                .transpose()?,
+            session_bus: plan
+                .session_bus
+                .as_ref()
+                .map(|bus| -> Result<_, FreezeError> {
+                    let address = p
+                        .env
+                        .get("DBUS_SESSION_BUS_ADDRESS")
+                        .map_or("", String::as_str);
+                    let socket = address.strip_prefix("unix:path=").unwrap_or(address);
+                    Ok((
+                        Exec::new(&bus.program, &bus.argv)?,
+                        cstr("path", socket.as_bytes())?,
+                    ))
+                })
                 .transpose()?,
             confined: Confined::new(&plan.inside())?,
         })

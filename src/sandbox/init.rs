@@ -42,10 +42,18 @@ pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
     if let Err((i, e)) = add_landlock_rules(&frozen.confined) {
         fail(err, Stage::Landlock, i, e);
     }
+    if let Some((bus, socket)) = &frozen.session_bus {
+        // SAFETY: the process is single-threaded (a fresh clone of a single-threaded nestbox).
+        match unsafe { libc::fork() } {
+            0 => exec_helper(frozen, bus, err, parent_mask, HELPER_BUS),
+            pid if pid < 0 => fail(err, Stage::Fork, 2, Errno::last()),
+            _ => wait_for_socket(socket),
+        }
+    }
     if let Some(wm) = &frozen.window_manager {
         // SAFETY: the process is single-threaded (a fresh clone of a single-threaded nestbox).
         match unsafe { libc::fork() } {
-            0 => exec_window_manager(frozen, wm, err, parent_mask),
+            0 => exec_helper(frozen, wm, err, parent_mask, HELPER_WM),
             pid if pid < 0 => fail(err, Stage::Fork, 1, Errno::last()),
             _ => {}
         }
@@ -258,17 +266,43 @@ fn exec_app(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
     fail(err, stage, 0, errno)
 }
 
-/// The window manager: its failure must not pass for the app's (which goes on without it), so it
-/// leaves the error pipe alone and says so on stderr.
-fn exec_window_manager(frozen: &Frozen, wm: &Exec, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
+const HELPER_WM: &[u8] = b"nestbox: cannot start the window manager; the app runs without one\n";
+const HELPER_BUS: &[u8] =
+    b"nestbox: cannot start the sandbox's session bus; the app runs without one\n";
+
+/// A helper started before the app (the window manager, the session bus): its failure must not
+/// pass for the app's (which goes on without it), so it leaves the error pipe alone and says
+/// `message` on stderr.
+fn exec_helper(
+    frozen: &Frozen,
+    helper: &Exec,
+    err: RawFd,
+    parent_mask: &libc::sigset_t,
+    message: &[u8],
+) -> ! {
     // SAFETY: err is this process's copy of the pipe's write end.
     unsafe { libc::close(err) };
-    let _ = exec(&frozen.confined, wm, parent_mask, true);
-    let msg = b"nestbox: cannot start the window manager; the app runs without one\n";
+    let _ = exec(&frozen.confined, helper, parent_mask, true);
     // SAFETY: writing a static buffer to stderr, then leaving without running any destructor.
     unsafe {
-        libc::write(2, msg.as_ptr().cast(), msg.len());
+        libc::write(2, message.as_ptr().cast(), message.len());
         libc::_exit(127)
+    }
+}
+
+/// Wait, up to two seconds, for the session bus to listen at `socket`, so the app finds it.
+fn wait_for_socket(socket: &std::ffi::CStr) {
+    for _ in 0..400 {
+        // SAFETY: socket is NUL-terminated; F_OK only asks whether it exists.
+        if unsafe { libc::access(socket.as_ptr(), libc::F_OK) } == 0 {
+            return;
+        }
+        let pause = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 5_000_000,
+        };
+        // SAFETY: a valid timespec; a null remainder is allowed.
+        unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) };
     }
 }
 

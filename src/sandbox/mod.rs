@@ -366,6 +366,10 @@ fn child_error(plan: &Plan, f: Failure) -> LaunchError {
         Some(Stage::Fork) if f.index == 1 => {
             (format!("cannot start the window manager: {why}"), 125)
         }
+        Some(Stage::Fork) if f.index == 2 => (
+            format!("cannot start the sandbox's session bus: {why}"),
+            125,
+        ),
         Some(stage) => (format!("cannot {}: {why}", stage_words(stage, plan)), 125),
         None => (format!("the sandbox failed to start: {why}"), 125),
     };
