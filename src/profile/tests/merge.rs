@@ -120,6 +120,7 @@ fn extends_chain_merges_into_the_exact_profile() {
         audio: Audio::Pulse,
         gpu: Gpu::Dri,
         home: Home::Tmpfs,
+        session_bus: crate::profile::SessionBus::None,
         sys: true,
         opt: true,
         // Appended; mid's rw /etc/fonts replaces base's ro /etc/fonts and moves to its place.
