@@ -446,3 +446,45 @@ fn a_private_session_bus_is_shared_by_the_app_and_later_launches_only() {
     let o = env.run(&["run", "nobus", "echo $DBUS_SESSION_BUS_ADDRESS"]);
     assert_eq!(stdout(&o), "disabled:\n");
 }
+
+#[test]
+fn a_second_xterm_opens_a_window_in_the_running_sandbox_and_stop_closes_both() {
+    unprivileged!("a_second_xterm_opens_a_window_in_the_running_sandbox_and_stop_closes_both");
+    let mut env = TestEnv::new("xterm-join");
+    let x = Xvfb::start(&env);
+    env.use_display(&x);
+    x.paint_root(0x2040a0);
+    // The shipped xterm profile, twice: the second click opens its window from the same sandbox.
+    let mut first = start(&env, &["run", "xterm", "-T", "nestbox-first"], "first");
+    wait_for(20, "the first xterm window", || x.geometry("nestbox-first"));
+    let mut second = start(
+        &env,
+        &[
+            "run",
+            "xterm",
+            "-T",
+            "nestbox-second",
+            "-geometry",
+            "+300+250",
+        ],
+        "second",
+    );
+    wait_for(20, "the second xterm window", || {
+        x.geometry("nestbox-second")
+    });
+    assert_eq!(names(&env), ["xterm"], "one sandbox");
+    let rows = ps(&env);
+    let procs = rows[0]["processes"].as_u64().unwrap();
+    assert!(procs >= 3, "PID 1, two xterms and their shells: {rows:?}");
+    let o = env.run(&["enter", "xterm", "ps", "-e", "-o", "comm="]);
+    assert_eq!(stdout(&o).matches("xterm").count(), 2, "{}", stdout(&o));
+    x.screenshot("running-two-xterms-one-sandbox.png");
+    let o = env.run(&["stop", "xterm"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    wait_exit(&mut first, 5);
+    wait_exit(&mut second, 5);
+    wait_for(5, "both windows to close", || {
+        (x.geometry("nestbox-first").is_none() && x.geometry("nestbox-second").is_none())
+            .then_some(())
+    });
+}
