@@ -144,6 +144,8 @@ impl Registry {
                 .zip(lock.metadata().ok())
                 .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
             if same {
+                // An entry left by a sandbox whose nestbox was killed is stale: we hold its name.
+                let _ = std::fs::remove_file(self.entry_path(name));
                 return Ok(Some(Claim {
                     name: name.to_string(),
                     lock,
