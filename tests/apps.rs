@@ -418,3 +418,58 @@ fn transmission_starts_in_its_sandbox() {
         },
     );
 }
+
+#[test]
+fn a_second_firefox_launch_opens_its_page_in_the_running_firefox() {
+    unprivileged!("a_second_firefox_launch_opens_its_page_in_the_running_firefox");
+    let mut env = TestEnv::new("app-firefox-again");
+    let x = Xvfb::start(&env);
+    env.use_display(&x);
+    let first_title = format!("nestbox first {}", std::process::id());
+    let first = page_in_home(&env, "firefox", &first_title);
+    let log = fs::File::create(env.dir.join("first.log")).unwrap();
+    let mut app = env
+        .nestbox(&["run", "firefox", &first])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    wait_for(90, "the first page's window", || {
+        x.tree().contains(&first_title).then_some(())
+    });
+    // The second launch joins the sandbox; Firefox there hands the URL to the running Firefox
+    // over the sandbox's own bus, and exits.
+    let second_title = format!("nestbox second {}", std::process::id());
+    let second = file_in_home(
+        &env,
+        "firefox",
+        "second.html",
+        &format!("<html><head><title>{second_title}</title></head><body>again</body></html>"),
+    );
+    let started = std::time::Instant::now();
+    let o = env
+        .nestbox(&["run", "firefox", &format!("file://{second}")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "it handed over, it did not stay"
+    );
+    wait_for(30, "the second page in the running Firefox", || {
+        x.tree().contains(&second_title).then_some(())
+    });
+    let firefoxes = stdout(&env.run(&[
+        "enter",
+        "firefox",
+        "sh",
+        "-c",
+        "ps -e -o comm= | grep -c '^firefox-esr$'",
+    ]));
+    assert_eq!(firefoxes.trim(), "1", "one Firefox, with both pages");
+    let rows = stdout(&env.run(&["ps"]));
+    assert_eq!(rows.lines().count(), 2, "one sandbox: {rows}");
+    x.screenshot("app-firefox-second-launch.png");
+    assert!(env.run(&["stop", "firefox"]).status.success());
+    wait_for(20, "nestbox to exit", || app.try_wait().unwrap());
+}

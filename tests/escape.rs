@@ -256,10 +256,11 @@ fn a_link_planted_in_a_shared_directory_cannot_steer_a_later_bind() {
     let o = env.run(&["run", "planter", &format!("ln -s {home}/.ssh ~/share/keys")]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(env.home.join("share/keys").is_symlink());
-    // ...which a profile binding a path through it does not follow.
+    // ...which a profile binding a path through it does not follow: a bind it needs stops the
+    // launch, an optional one is left out, and both say why.
     env.profile(
         "victim",
-        "[run]\ncommand = [\"sh\", \"-c\"]\n[filesystem]\nro = [\"?~/share/keys:/keys\"]\n",
+        "[run]\ncommand = [\"sh\", \"-c\"]\n[filesystem]\nro = [\"~/share/keys:/keys\"]\n",
     );
     let o = env.run(&["run", "victim", "cat /keys/id_ed25519"]);
     assert_one_line_error(
@@ -268,6 +269,22 @@ fn a_link_planted_in_a_shared_directory_cannot_steer_a_later_bind() {
         "is a symbolic link inside your home, which a sandbox may have planted",
     );
     assert!(!stdout(&o).contains("secret"));
+    env.profile(
+        "victim",
+        "[run]\ncommand = [\"sh\", \"-c\"]\n[filesystem]\nro = [\"?~/share/keys:/keys\"]\n",
+    );
+    let o = env.run(&[
+        "run",
+        "victim",
+        "cat /keys/id_ed25519 2>/dev/null || echo no-keys",
+    ]);
+    assert_eq!(stdout(&o), "no-keys\n");
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("may have planted; bind the path it leads to instead; left out"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -49,6 +49,9 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(plan) => plan,
         Err(code) => return code,
     };
+    for note in &plan.notes {
+        eprintln!("nestbox: {note}");
+    }
     // The sound helper first: it loads libpulse and talks to the server while Xephyr starts.
     let sound = match start_sound(&mut plan) {
         Ok(s) => s,

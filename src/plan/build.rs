@@ -46,6 +46,7 @@ pub fn build(
         hostname: hostname(profile),
         mounts: Vec::new(),
         env: BTreeMap::new(),
+        notes: Vec::new(),
     };
     b.root();
     b.etc();
@@ -138,6 +139,7 @@ pub fn build(
         seccomp: seccomp(profile),
         protected,
         session_bus,
+        notes: b.notes,
         process: Process {
             program: program_path,
             argv,
@@ -274,6 +276,8 @@ pub(super) struct Builder<'a> {
     hostname: String,
     pub(super) mounts: Vec<Mount>,
     pub(super) env: BTreeMap<String, String>,
+    /// What was left out, and why.
+    notes: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -603,11 +607,18 @@ impl Builder<'_> {
             };
             let dst = self.path(&bind.dst);
             if let Some(link) = self.planted_link(&src) {
-                return Err(PlanError::LinkInSource {
+                let e = PlanError::LinkInSource {
                     origin: bind.origin.clone(),
                     path: src,
                     link,
-                });
+                };
+                if bind.optional {
+                    // An optional bind (an abstraction's ?~/.config/fontconfig, linked by a
+                    // dotfile manager) is left out rather than stopping every app that has it.
+                    self.notes.push(format!("{e}; left out"));
+                    continue;
+                }
+                return Err(e);
             }
             if kind == BindKind::ReadWrite {
                 let real = self.fs.realpath(&src).unwrap_or_else(|| src.clone());

@@ -74,6 +74,9 @@ pub fn explain_text(plan: &Plan) -> String {
         .and_then(|()| nested(&mut out, plan))
         .and_then(|()| super::media::explain(&mut out, plan))
         .and_then(|()| steps(&mut out, plan));
+    for note in &plan.notes {
+        out.push_str(&format!("Note: {note}\n"));
+    }
     out
 }
 
