@@ -1,6 +1,6 @@
 //! What an app prints, kept per sandbox for `nestbox logs`: nestbox puts a pipe in front of its
 //! own stdout and stderr (where they are not terminals: a terminal keeps the app's output
-//! interactive), and a small process copies what comes through to where it went before and to
+//! interactive), and copies what comes through, while it waits, to where it went before and to
 //! `$XDG_RUNTIME_DIR/nestbox/logs/NAME.log`. A log is bounded: past [`LIMIT`] bytes it becomes
 //! `NAME.log.1` (replacing the one before) and a new one starts, so a sandbox keeps at most twice
 //! that.
@@ -10,7 +10,6 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The size past which a log is rotated.
 pub const LIMIT: u64 = 1 << 20;
@@ -64,17 +63,21 @@ impl Log {
     }
 }
 
-/// stdout and stderr routed through the log while it lives, copied by a process of their own
-/// (nestbox must stay single-threaded: it clones, and a joining nestbox enters namespaces).
+/// stdout and stderr routed through the log while it lives. nestbox copies what comes through
+/// in the loop where it waits for the sandbox anyway ([`crate::sandbox::Watch`]): no thread (nestbox
+/// must stay single-threaded: it clones, and a joining nestbox enters namespaces) and no process
+/// of its own.
 pub struct Tee {
     /// (the fd routed, where it went before).
     routed: Vec<(RawFd, OwnedFd)>,
-    copier: libc::pid_t,
+    /// Each pipe's read end, and where what comes through goes besides the log.
+    readers: Vec<(OwnedFd, RawFd)>,
+    log: Log,
 }
 
 impl Tee {
-    /// Route stdout and stderr, those that are not terminals, through pipes to a copying
-    /// process; none when both are terminals.
+    /// Route stdout and stderr, those that are not terminals, through pipes; none when both are
+    /// terminals.
     pub fn start(path: &Path) -> std::io::Result<Option<Tee>> {
         let fds: Vec<RawFd> = [1, 2]
             .into_iter()
@@ -84,9 +87,12 @@ impl Tee {
         if fds.is_empty() {
             return Ok(None);
         }
-        let mut log = Log::open(path)?;
-        let mut routes = Vec::new();
-        for &fd in &fds {
+        let mut tee = Tee {
+            routed: Vec::new(),
+            readers: Vec::new(),
+            log: Log::open(path)?,
+        };
+        for fd in fds {
             // SAFETY: F_DUPFD_CLOEXEC of our own open fd.
             let saved = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
             if saved < 0 {
@@ -94,125 +100,68 @@ impl Tee {
             }
             // SAFETY: the kernel just gave us this fd.
             let saved = unsafe { OwnedFd::from_raw_fd(saved) };
-            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-            routes.push((fd, saved, r, w));
-        }
-        // SAFETY: nestbox is single-threaded; the child only copies and leaves with _exit.
-        let copier = unsafe { libc::fork() };
-        if copier < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        if copier == 0 {
-            // Keep no write end, or the copy never ends; let the signals meant for the app
-            // (Ctrl-C reaches the whole process group) pass this process by.
-            for sig in crate::sandbox::FORWARDED {
-                // SAFETY: ignoring a signal in this single-threaded child.
-                unsafe { libc::signal(*sig, libc::SIG_IGN) };
-            }
-            let ends: Vec<(OwnedFd, RawFd)> = routes
-                .into_iter()
-                .map(|(_, saved, r, w)| {
-                    drop(w);
-                    let to = saved.as_raw_fd();
-                    std::mem::forget(saved);
-                    (r, to)
-                })
-                .collect();
-            // Nor anything else of nestbox's: the registry's lock above all, which must go
-            // when nestbox goes.
-            let keep: Vec<RawFd> = ends
-                .iter()
-                .flat_map(|(r, to)| [r.as_raw_fd(), *to])
-                .chain([log.file.as_raw_fd()])
-                .collect();
-            close_all_but(&keep);
-            copy(ends, &mut log);
-            // SAFETY: leave without running the parent's destructors.
-            unsafe { libc::_exit(0) };
-        }
-        let mut routed = Vec::new();
-        for (fd, saved, r, w) in routes {
-            drop(r);
+            let (r, w) =
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)?;
+            // The write end blocks as a stdout should; only our read end does not.
+            // SAFETY: fcntl on the fd we just made.
+            unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETFL, 0) };
             // SAFETY: dup2 onto our own standard fd; the copy is not close-on-exec, so the
             // sandbox's processes inherit it.
             unsafe { libc::dup2(w.as_raw_fd(), fd) };
-            routed.push((fd, saved));
+            tee.readers.push((r, saved.as_raw_fd()));
+            tee.routed.push((fd, saved));
         }
-        Ok(Some(Tee { routed, copier }))
+        Ok(Some(tee))
+    }
+
+    /// The pipes to watch.
+    pub fn fds(&self) -> Vec<RawFd> {
+        self.readers.iter().map(|(r, _)| r.as_raw_fd()).collect()
+    }
+
+    /// Copy what pipe `fd` holds; false once its writers are all gone.
+    pub fn readable(&mut self, fd: RawFd) -> bool {
+        let Some((r, to)) = self.readers.iter().find(|(r, _)| r.as_raw_fd() == fd) else {
+            return false;
+        };
+        let mut buf = [0u8; 64 * 1024];
+        match nix::unistd::read(r, &mut buf) {
+            Ok(0) => false,
+            Ok(n) => {
+                write_fd(*to, &buf[..n]);
+                self.log.write(&buf[..n]);
+                true
+            }
+            Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => true,
+            Err(_) => false,
+        }
     }
 }
 
 impl Drop for Tee {
-    /// Put stdout and stderr back; let the copier drain what the sandbox wrote last, for a
-    /// moment. A process that outlived the launch and still holds a pipe does not hold nestbox
-    /// up: the copier goes on until it lets go.
+    /// Put stdout and stderr back, and copy what is left in the pipes (what the sandbox wrote
+    /// last, and nestbox's own last lines). A process that outlived the launch and still holds a
+    /// pipe does not hold nestbox up: what it writes later is lost.
     fn drop(&mut self) {
         for (fd, saved) in &self.routed {
             // SAFETY: dup2 of our own saved fd back onto the standard fd.
             unsafe { libc::dup2(saved.as_raw_fd(), *fd) };
         }
-        let deadline = std::time::Instant::now() + Duration::from_millis(500);
-        while std::time::Instant::now() < deadline {
-            // SAFETY: reaping our own child, without waiting.
-            if unsafe { libc::waitpid(self.copier, std::ptr::null_mut(), libc::WNOHANG) } != 0 {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-}
-
-/// Close every fd from 3 up but those in `keep`.
-fn close_all_but(keep: &[RawFd]) {
-    let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
-        .map(|d| {
-            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    for fd in open {
-        if fd > 2 && !keep.contains(&fd) {
-            // SAFETY: closing an fd of this process that nothing here uses.
-            unsafe { libc::close(fd) };
-        }
-    }
-}
-
-/// Copy each pipe to its fd and to the log until every pipe is closed on the writing side.
-fn copy(mut ends: Vec<(OwnedFd, RawFd)>, log: &mut Log) {
-    let mut buf = [0u8; 16 * 1024];
-    while !ends.is_empty() {
-        let mut polls: Vec<libc::pollfd> = ends
-            .iter()
-            .map(|(r, _)| libc::pollfd {
-                fd: r.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        // SAFETY: a valid array of pollfds.
-        let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, -1) };
-        if n < 0 {
-            if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
-                continue;
-            }
-            return;
-        }
-        let mut closed = Vec::new();
-        for (i, p) in polls.iter().enumerate() {
-            if p.revents == 0 {
-                continue;
-            }
-            match nix::unistd::read(&ends[i].0, &mut buf) {
-                Ok(0) | Err(_) => closed.push(i),
-                Ok(n) => {
-                    write_fd(ends[i].1, &buf[..n]);
-                    log.write(&buf[..n]);
+        for fd in self.fds() {
+            let mut rounds = 0;
+            while self.readable(fd) && rounds < 1024 {
+                rounds += 1;
+                // Stop at an empty pipe that still has a writer.
+                let mut p = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd, no wait.
+                if unsafe { libc::poll(&mut p, 1, 0) } <= 0 {
+                    break;
                 }
             }
-        }
-        for i in closed.into_iter().rev() {
-            ends.remove(i);
         }
     }
 }

@@ -44,7 +44,7 @@ pub fn run(args: RunArgs) -> i32 {
     let log = claim
         .as_ref()
         .and_then(|c| crate::logs::path(&loaded.facts.env, &c.name));
-    let tee = log.as_deref().and_then(open_tee);
+    let mut tee = log.as_deref().and_then(open_tee);
     let mut plan = match loaded.plan() {
         Ok(plan) => plan,
         Err(code) => return code,
@@ -92,6 +92,7 @@ pub fn run(args: RunArgs) -> i32 {
         claim: claim.as_ref(),
         plan: &plan,
         log: tee.as_ref().and(log.clone()),
+        tee: tee.as_mut(),
     };
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()), &mut watch);
     // Close the bridge, the sandbox's sound socket and the nested display before nestbox says
@@ -243,8 +244,9 @@ fn join_running(entry: &Entry, pid1: &Pid1, loaded: &Loaded) -> i32 {
         argv: &argv,
         keep_terminal: false,
     };
-    let tee = entry.log.as_deref().and_then(open_tee);
-    let result = crate::sandbox::join(pid1, &entry.inside, args, &mut ());
+    let mut tee = entry.log.as_deref().and_then(open_tee);
+    let mut watch = Copying(tee.as_mut());
+    let result = crate::sandbox::join(pid1, &entry.inside, args, &mut watch);
     drop(tee);
     match result {
         Ok(code) => code,
@@ -263,14 +265,36 @@ fn open_tee(path: &std::path::Path) -> Option<crate::logs::Tee> {
     })
 }
 
-/// Writes the registry's entry once the app runs.
+/// Copies the app's output into its log while nestbox waits.
+struct Copying<'a>(Option<&'a mut crate::logs::Tee>);
+
+impl crate::sandbox::Watch for Copying<'_> {
+    fn fds(&self) -> Vec<std::os::fd::RawFd> {
+        self.0.as_ref().map_or_else(Vec::new, |t| t.fds())
+    }
+
+    fn readable(&mut self, fd: std::os::fd::RawFd) -> bool {
+        self.0.as_mut().is_some_and(|t| t.readable(fd))
+    }
+}
+
+/// Writes the registry's entry once the app runs, and copies its output into its log.
 struct Registering<'a> {
     claim: Option<&'a Claim>,
     plan: &'a Plan,
     log: Option<PathBuf>,
+    tee: Option<&'a mut crate::logs::Tee>,
 }
 
 impl crate::sandbox::Watch for Registering<'_> {
+    fn fds(&self) -> Vec<std::os::fd::RawFd> {
+        self.tee.as_ref().map_or_else(Vec::new, |t| t.fds())
+    }
+
+    fn readable(&mut self, fd: std::os::fd::RawFd) -> bool {
+        self.tee.as_mut().is_some_and(|t| t.readable(fd))
+    }
+
     fn running(&mut self, pid1: libc::pid_t) {
         let Some(claim) = self.claim else {
             return;

@@ -130,7 +130,7 @@ pub fn join(
     drop(err_w);
     watch.cloned(pid);
     let failure = read_failure(&err_r);
-    let status = wait_forwarding(pid, &waited, None);
+    let status = wait_forwarding(pid, &waited, None, watch);
     match failure {
         None => Ok(status),
         Some(f) => {

@@ -144,6 +144,14 @@ pub trait Watch {
     fn cloned(&mut self, _pid1: libc::pid_t) {}
     /// The app runs (its exec succeeded).
     fn running(&mut self, _pid1: libc::pid_t) {}
+    /// Descriptors to serve while nestbox waits (the app's output, for its log).
+    fn fds(&self) -> Vec<std::os::fd::RawFd> {
+        Vec::new()
+    }
+    /// `fd` is readable; false once it is closed for good (it is no longer watched then).
+    fn readable(&mut self, _fd: std::os::fd::RawFd) -> bool {
+        false
+    }
 }
 
 impl Watch for () {}
@@ -212,7 +220,7 @@ pub fn launch(
     if failure.is_none() {
         watch.running(pid);
     }
-    let status = wait_forwarding(pid, &waited, display_server);
+    let status = wait_forwarding(pid, &waited, display_server, watch);
     // alive_w lives until here: the child's die-with-parent check needs it open.
     drop(alive_w);
     match failure {
@@ -267,9 +275,103 @@ fn read_failure(fd: &OwnedFd) -> Option<Failure> {
     (got == buf.len()).then(|| Failure::from_bytes(&buf))
 }
 
-/// Wait for PID 1, passing on every forwarded signal; its exit code is the app's. When the display
-/// server exits first, end the sandbox: SIGTERM to the app, SIGKILL to PID 1 after a grace period.
+/// Wait for PID 1 (or a joined process), passing on every forwarded signal; its exit code is
+/// the app's. When the display server exits first, end the sandbox: SIGTERM to the app, SIGKILL
+/// to PID 1 after a grace period. Meanwhile the descriptors `watch` names are served as they
+/// become readable (the app's output, copied to its log): one poll over them and a signalfd of
+/// the blocked signals, in this one thread.
 fn wait_forwarding(
+    pid: libc::pid_t,
+    set: &libc::sigset_t,
+    display_server: Option<libc::pid_t>,
+    watch: &mut dyn Watch,
+) -> i32 {
+    // SAFETY: set is a valid sigset; the signals in it are blocked, so they queue for the fd.
+    let sfd = unsafe { libc::signalfd(-1, set, libc::SFD_CLOEXEC) };
+    if sfd < 0 {
+        return wait_forwarding_without_signalfd(pid, set, display_server);
+    }
+    // SAFETY: the kernel just gave us this fd.
+    let sfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sfd) };
+    let mut kill_at: Option<std::time::Instant> = None;
+    let mut check_server = display_server.is_some();
+    let mut served: Vec<std::os::fd::RawFd> = watch.fds();
+    loop {
+        if check_server && display_server.is_some_and(has_exited) {
+            check_server = false;
+            tracing::debug!("the display server is gone; ending the sandbox");
+            // SAFETY: plain kill of our child, PID 1, which passes SIGTERM on to the app.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            kill_at = Some(std::time::Instant::now() + DISPLAY_GONE_GRACE);
+        }
+        let timeout = kill_at.map_or(-1, |at| {
+            at.saturating_duration_since(std::time::Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as libc::c_int
+        });
+        let mut polls: Vec<libc::pollfd> = std::iter::once(sfd.as_raw_fd())
+            .chain(served.iter().copied())
+            .map(|fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        // SAFETY: a valid array of pollfds.
+        let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, timeout) };
+        if n == 0 {
+            if kill_at.is_some() {
+                // SAFETY: plain kill of our child; the PID namespace goes with it.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                kill_at = None;
+            }
+            continue;
+        }
+        if n < 0 {
+            continue;
+        }
+        for p in &polls[1..] {
+            if p.revents != 0 && !watch.readable(p.fd) {
+                served.retain(|&fd| fd != p.fd);
+            }
+        }
+        if polls[0].revents == 0 {
+            continue;
+        }
+        // SAFETY: signalfd_siginfo is plain data, filled by read.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        // SAFETY: reading one record into a buffer of its size.
+        let got = unsafe {
+            libc::read(
+                sfd.as_raw_fd(),
+                (&mut info as *mut libc::signalfd_siginfo).cast(),
+                size,
+            )
+        };
+        if got != size as isize {
+            continue;
+        }
+        let sig = info.ssi_signo as libc::c_int;
+        if sig == libc::SIGCHLD {
+            let mut status = 0;
+            // SAFETY: status is a valid out-pointer.
+            let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if r == pid {
+                return init::exit_code(status);
+            }
+            if r < 0 && Errno::last() == Errno::ECHILD {
+                return 125;
+            }
+        } else {
+            // SAFETY: plain kill of our child (PID 1 of the sandbox, which waits for these signals).
+            unsafe { libc::kill(pid, sig) };
+        }
+    }
+}
+
+/// As above, for a kernel without signalfd (none that nestbox otherwise runs on): no copying.
+fn wait_forwarding_without_signalfd(
     pid: libc::pid_t,
     set: &libc::sigset_t,
     display_server: Option<libc::pid_t>,
@@ -279,16 +381,13 @@ fn wait_forwarding(
     loop {
         if check_server && display_server.is_some_and(has_exited) {
             check_server = false;
-            tracing::debug!("the display server is gone; ending the sandbox");
             // SAFETY: plain kill of our child, PID 1, which passes SIGTERM on to the app.
             unsafe { libc::kill(pid, libc::SIGTERM) };
             kill_at = Some(std::time::Instant::now() + DISPLAY_GONE_GRACE);
         }
         let sig = match kill_at {
-            None => {
-                // SAFETY: set is valid; info may be null.
-                unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) }
-            }
+            // SAFETY: set is valid; info may be null.
+            None => unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) },
             Some(at) => {
                 let left = at.saturating_duration_since(std::time::Instant::now());
                 let timeout = libc::timespec {
@@ -317,7 +416,7 @@ fn wait_forwarding(
                 return 125;
             }
         } else {
-            // SAFETY: plain kill of our child (PID 1 of the sandbox, which waits for these signals).
+            // SAFETY: plain kill of our child.
             unsafe { libc::kill(pid, sig) };
         }
     }
