@@ -6,7 +6,9 @@
 //! from the registry's host-side copy; nestbox waits for it and passes signals on, as `run` does.
 
 use super::frozen::{Confined, Exec};
-use super::{init, read_failure, sys, wait_forwarding, Failure, LaunchError, Stage, Watch};
+use super::{
+    init, read_failure, sys, wait_forwarding, Blocked, Failure, LaunchError, Stage, Watch,
+};
 use crate::plan::{Inside, Namespaces};
 use nix::errno::Errno;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -100,21 +102,15 @@ pub fn join(
     })?;
     let (err_r, err_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("cannot make a pipe"))?;
-    sys::default_action(libc::SIGCHLD).map_err(os("cannot reset SIGCHLD"))?;
-    let waited = init::waited_set();
-    // SAFETY: sigset_t is plain data, filled by sigprocmask below.
-    let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: valid sets.
-    if unsafe { libc::sigprocmask(libc::SIG_BLOCK, &waited, &mut old_mask) } != 0 {
-        return Err(os("cannot block signals")(Errno::last()));
-    }
+    let blocked = Blocked::new()?;
     // SAFETY: nestbox is single-threaded here (setns into a user namespace demands it).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(os("cannot start a process in the sandbox")(Errno::last()));
     }
     if pid == 0 {
-        let Err((stage, errno)) = init::exec(&confined, &exec, &old_mask, !args.keep_terminal);
+        let Err((stage, errno)) =
+            init::exec(&confined, &exec, &blocked.old_mask, !args.keep_terminal);
         let f = Failure {
             stage: stage as u32,
             index: 0,
@@ -130,7 +126,7 @@ pub fn join(
     drop(err_w);
     watch.cloned(pid);
     let failure = read_failure(&err_r);
-    let status = wait_forwarding(pid, &waited, None, watch);
+    let status = wait_forwarding(pid, &blocked, None, watch);
     match failure {
         None => Ok(status),
         Some(f) => {

@@ -172,16 +172,8 @@ pub fn launch(
     let (alive_r, alive_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("cannot make a pipe"))?;
 
-    // A caller that ignores SIGCHLD (exec keeps that) would make the kernel reap PID 1 and the
-    // app behind our backs, and waitpid would never see them.
-    sys::default_action(libc::SIGCHLD).map_err(os("cannot reset SIGCHLD"))?;
-    let waited = init::waited_set();
-    // SAFETY: sigset_t is plain data, filled by sigprocmask below.
-    let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: valid sets; blocking lets both nestbox and PID 1 take the signals with sigwaitinfo.
-    if unsafe { libc::sigprocmask(libc::SIG_BLOCK, &waited, &mut old_mask) } != 0 {
-        return Err(os("cannot block signals")(Errno::last()));
-    }
+    let blocked = Blocked::new()?;
+    let old_mask = blocked.old_mask;
 
     let flags = clone_flags(&plan.namespaces);
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of a single-threaded process. The child
@@ -220,7 +212,7 @@ pub fn launch(
     if failure.is_none() {
         watch.running(pid);
     }
-    let status = wait_forwarding(pid, &waited, display_server, watch);
+    let status = wait_forwarding(pid, &blocked, display_server, watch);
     // alive_w lives until here: the child's die-with-parent check needs it open.
     drop(alive_w);
     match failure {
@@ -275,6 +267,39 @@ fn read_failure(fd: &OwnedFd) -> Option<Failure> {
     (got == buf.len()).then(|| Failure::from_bytes(&buf))
 }
 
+/// The signals nestbox forwards (and SIGCHLD), blocked so that they queue for a signalfd (and,
+/// in PID 1, for sigwaitinfo); the mask from before, for the processes started inside.
+struct Blocked {
+    old_mask: libc::sigset_t,
+    signals: OwnedFd,
+}
+
+impl Blocked {
+    fn new() -> Result<Blocked, LaunchError> {
+        let os = |what| move |errno| LaunchError::Os { what, errno };
+        // A caller that ignores SIGCHLD (exec keeps that) would make the kernel reap PID 1 and
+        // the app behind our backs, and waitpid would never see them.
+        sys::default_action(libc::SIGCHLD).map_err(os("cannot reset SIGCHLD"))?;
+        let waited = init::waited_set();
+        // SAFETY: sigset_t is plain data, filled by sigprocmask below.
+        let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: valid sets.
+        if unsafe { libc::sigprocmask(libc::SIG_BLOCK, &waited, &mut old_mask) } != 0 {
+            return Err(os("cannot block signals")(Errno::last()));
+        }
+        // SAFETY: waited is a valid sigset; its signals are blocked now.
+        let fd = unsafe { libc::signalfd(-1, &waited, libc::SFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(os("cannot make a signalfd")(Errno::last()));
+        }
+        Ok(Blocked {
+            old_mask,
+            // SAFETY: the kernel just gave us this fd.
+            signals: unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) },
+        })
+    }
+}
+
 /// Wait for PID 1 (or a joined process), passing on every forwarded signal; its exit code is
 /// the app's. When the display server exits first, end the sandbox: SIGTERM to the app, SIGKILL
 /// to PID 1 after a grace period. Meanwhile the descriptors `watch` names are served as they
@@ -282,17 +307,11 @@ fn read_failure(fd: &OwnedFd) -> Option<Failure> {
 /// the blocked signals, in this one thread.
 fn wait_forwarding(
     pid: libc::pid_t,
-    set: &libc::sigset_t,
+    blocked: &Blocked,
     display_server: Option<libc::pid_t>,
     watch: &mut dyn Watch,
 ) -> i32 {
-    // SAFETY: set is a valid sigset; the signals in it are blocked, so they queue for the fd.
-    let sfd = unsafe { libc::signalfd(-1, set, libc::SFD_CLOEXEC) };
-    if sfd < 0 {
-        return wait_forwarding_without_signalfd(pid, set, display_server);
-    }
-    // SAFETY: the kernel just gave us this fd.
-    let sfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sfd) };
+    let sfd = &blocked.signals;
     let mut kill_at: Option<std::time::Instant> = None;
     let mut check_server = display_server.is_some();
     let mut served: Vec<std::os::fd::RawFd> = watch.fds();
@@ -365,58 +384,6 @@ fn wait_forwarding(
             }
         } else {
             // SAFETY: plain kill of our child (PID 1 of the sandbox, which waits for these signals).
-            unsafe { libc::kill(pid, sig) };
-        }
-    }
-}
-
-/// As above, for a kernel without signalfd (none that nestbox otherwise runs on): no copying.
-fn wait_forwarding_without_signalfd(
-    pid: libc::pid_t,
-    set: &libc::sigset_t,
-    display_server: Option<libc::pid_t>,
-) -> i32 {
-    let mut kill_at: Option<std::time::Instant> = None;
-    let mut check_server = display_server.is_some();
-    loop {
-        if check_server && display_server.is_some_and(has_exited) {
-            check_server = false;
-            // SAFETY: plain kill of our child, PID 1, which passes SIGTERM on to the app.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-            kill_at = Some(std::time::Instant::now() + DISPLAY_GONE_GRACE);
-        }
-        let sig = match kill_at {
-            // SAFETY: set is valid; info may be null.
-            None => unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) },
-            Some(at) => {
-                let left = at.saturating_duration_since(std::time::Instant::now());
-                let timeout = libc::timespec {
-                    tv_sec: left.as_secs() as libc::time_t,
-                    tv_nsec: left.subsec_nanos().into(),
-                };
-                // SAFETY: set and timeout are valid; info may be null.
-                let sig = unsafe { libc::sigtimedwait(set, std::ptr::null_mut(), &timeout) };
-                if sig < 0 && Errno::last() == Errno::EAGAIN {
-                    // SAFETY: plain kill of our child; the PID namespace goes with it.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                    kill_at = None;
-                    continue;
-                }
-                sig
-            }
-        };
-        if sig == libc::SIGCHLD || sig < 0 {
-            let mut status = 0;
-            // SAFETY: status is a valid out-pointer.
-            let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-            if r == pid {
-                return init::exit_code(status);
-            }
-            if r < 0 && Errno::last() == Errno::ECHILD {
-                return 125;
-            }
-        } else {
-            // SAFETY: plain kill of our child.
             unsafe { libc::kill(pid, sig) };
         }
     }
