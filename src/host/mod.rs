@@ -18,7 +18,7 @@ pub use xauth::{
     find_cookie, parse_xauthority, wildcard_copy, write_xauthority, XauthEntry, XauthError,
     FAMILY_LOCAL, FAMILY_WILD, MIT_MAGIC_COOKIE,
 };
-pub use xserver::abstract_displays;
+pub use xserver::{abstract_displays, libxcb};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -26,11 +26,22 @@ pub fn monitor_size(display: &str) -> Result<(u16, u16), String> {
         .map_or(root_size, |m| (m.width(), m.height())))
 }
 
+/// Whether libxcb can be loaded. nestbox opens it with dlopen, only when it talks to an X server
+/// itself (a nested display's size and clipboard): every other launch, join and `ps` goes without
+/// its five libraries. Without it, the xcb crate would panic at the first connection.
+pub fn libxcb() -> Result<(), String> {
+    // SAFETY: loading libxcb runs no initialisation code of its own beyond the C library's.
+    unsafe { libloading::Library::new("libxcb.so.1") }
+        .map(drop)
+        .map_err(|_| "libxcb is not installed (apt install libxcb1)".to_string())
+}
+
 /// Connect to `display`. libxcb writes a refusing server's reason ("Authorization required...")
 /// straight to fd 2; catch it in a memfd for the error line instead of letting it reach the user's
 /// terminal. nestbox is single-threaded, so nothing else writes to fd 2 meanwhile.
 fn quiet_connect(display: &str) -> Result<(xcb::Connection, i32), String> {
     use std::io::{Read, Seek};
+    libxcb()?;
     use std::os::fd::{AsRawFd, FromRawFd};
     // SAFETY: memfd_create with a valid name; dup and dup2 on valid descriptors, restored below.
     let (catcher, saved) = unsafe {

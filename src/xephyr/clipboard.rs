@@ -122,6 +122,7 @@ impl Side {
 type BridgeResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn open(display: &str, gives: bool) -> BridgeResult<Side> {
+    crate::host::libxcb()?;
     let (conn, screen) =
         xcb::Connection::connect_with_extensions(Some(display), &[xcb::Extension::XFixes], &[])?;
     let setup = conn.get_setup();
