@@ -346,6 +346,11 @@ fn a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only() {
         try_write(&env.config.join("nestbox/profiles/wide.toml")),
         try_write(&env.data.join("applications/evil.desktop")),
         try_write(&env.home.join("notes.txt")),
+        // Moving a directory on the way away, to make the protected path anew.
+        format!(
+            "for d in .local dotfiles .cargo; do mv {0}/$d {0}/$d.moved 2>/dev/null && echo \"moved $d\" || echo \"pinned $d\"; done; ",
+            env.home.display()
+        ),
         // Replacing the link itself: removed, or renamed over.
         format!(
             "echo evil > {0}.new; rm -f {1} 2>/dev/null; mv -f {0}.new {1} 2>/dev/null; \
@@ -376,6 +381,9 @@ fn a_read_write_home_still_keeps_start_up_files_and_nestbox_read_only() {
         "{out}"
     );
     assert!(out.contains("link dotfiles/bashrc"), "{out}");
+    for d in [".local", "dotfiles", ".cargo"] {
+        assert!(out.contains(&format!("pinned {d}")), "{out}");
+    }
     assert_eq!(
         std::fs::read_link(&bashrc).unwrap(),
         std::path::Path::new("dotfiles/bashrc")

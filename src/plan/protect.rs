@@ -143,11 +143,14 @@ impl Builder<'_> {
         if !any {
             return covered;
         }
-        for path in self.protected() {
+        let protected: Vec<PathBuf> = self
+            .protected()
+            .into_iter()
+            .filter(|p| self.fs.lstat(p) != FileKind::Missing)
+            .collect();
+        self.pin_the_way_to(&protected);
+        for path in protected {
             let kind = self.fs.lstat(&path);
-            if kind == FileKind::Missing {
-                continue;
-            }
             if matches!(kind, FileKind::Symlink(_)) {
                 // The link itself, where its directory really is.
                 let link = match (path.parent(), path.file_name()) {
@@ -177,6 +180,81 @@ impl Builder<'_> {
             }
         }
         covered
+    }
+}
+
+impl Builder<'_> {
+    /// A read-only bind pins only the entry it covers: a sandbox with `~` read-write could
+    /// still rename `~/.config` away and make a new `~/.config/autostart` in its place. So every
+    /// directory on the way from a read-write bind's root to a protected path is bound over
+    /// itself (read-write, as it was), and every link on the way pinned as a link: a mount point
+    /// cannot be renamed or removed. Pushed before the read-only binds that go on top of them.
+    fn pin_the_way_to(&mut self, protected: &[PathBuf]) {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut links: Vec<PathBuf> = Vec::new();
+        for path in protected {
+            let prefixes: Vec<&Path> = path.ancestors().skip(1).collect();
+            for (i, a) in std::iter::once(path.as_path()).chain(prefixes).enumerate() {
+                let Some(real) = self.fs.realpath(a) else {
+                    continue;
+                };
+                // The directories above what `a` leads to, and that itself unless it is the
+                // protected path (which gets its read-only bind).
+                let above = real.ancestors().skip(1).map(Path::to_path_buf);
+                dirs.extend(above);
+                if i > 0 {
+                    dirs.push(real.clone());
+                    if matches!(self.fs.lstat(a), FileKind::Symlink(_)) {
+                        if let (Some(dir), Some(name)) = (a.parent(), a.file_name()) {
+                            links.push(self.resolve_for_creation(dir).join(name));
+                        }
+                    }
+                }
+            }
+        }
+        dirs.sort_by_key(|d| d.components().count());
+        dirs.dedup();
+        let mut done: Vec<PathBuf> = Vec::new();
+        for dir in dirs {
+            for dst in self.inner_views(&dir) {
+                if !done.contains(&dst) {
+                    self.push(Mount::Bind {
+                        src: dir.clone(),
+                        dst: dst.clone(),
+                        kind: BindKind::ReadWrite,
+                    });
+                    done.push(dst);
+                }
+            }
+        }
+        for link in links {
+            for dst in self.inner_views(&link) {
+                if !done.contains(&dst) {
+                    self.push(Mount::Protect { dst: dst.clone() });
+                    done.push(dst);
+                }
+            }
+        }
+    }
+
+    /// Where read-write binds show `host` strictly inside themselves (not as their own root,
+    /// which is a mount point already).
+    fn inner_views(&self, host: &Path) -> Vec<PathBuf> {
+        self.mounts
+            .iter()
+            .filter_map(|m| match m {
+                Mount::Bind {
+                    src,
+                    dst,
+                    kind: BindKind::ReadWrite,
+                } => host
+                    .strip_prefix(src)
+                    .ok()
+                    .filter(|rest| !rest.as_os_str().is_empty())
+                    .map(|rest| dst.join(rest)),
+                _ => None,
+            })
+            .collect()
     }
 }
 

@@ -706,3 +706,49 @@ fn a_linked_start_up_file_is_pinned_as_a_link_and_its_target_kept_read_only() {
     assert!(home < pin, "pinned after the home is bound");
     assert!(plan.mounts.contains(&ro("/home/ann/dotfiles/bashrc")));
 }
+
+#[test]
+fn the_directories_on_the_way_to_a_protected_path_are_pinned_before_it() {
+    let mut p = xterm();
+    p.binds = vec![bind("/home/ann", Access::ReadWrite, false)];
+    let fs = host_with_startup_paths()
+        .with(
+            "/home/ann/.config",
+            FileKind::Symlink("dotfiles/config".into()),
+        )
+        .with("/home/ann/dotfiles/config/autostart", FileKind::Dir);
+    let mut facts = facts();
+    facts.config_home = "/home/ann/.config".into();
+    let plan = build(&p, &facts, &fs, None, &[]).unwrap();
+    let at = |m: &Mount| plan.mounts.iter().position(|x| x == m);
+    let pin = |d: &str| Mount::Bind {
+        src: d.into(),
+        dst: d.into(),
+        kind: BindKind::ReadWrite,
+    };
+    // A sandbox could rename ~/.local or ~/dotfiles (or replace the ~/.config link) and make the
+    // protected directories anew: each is a mount point now.
+    for d in [
+        "/home/ann/.local",
+        "/home/ann/.local/share",
+        "/home/ann/dotfiles",
+        "/home/ann/dotfiles/config",
+    ] {
+        assert!(at(&pin(d)).is_some(), "{d} pinned: {:#?}", plan.mounts);
+    }
+    let link = at(&Mount::Protect {
+        dst: "/home/ann/.config".into(),
+    })
+    .expect("the link pinned");
+    let autostart = at(&ro("/home/ann/dotfiles/config/autostart")).expect("autostart read-only");
+    assert!(at(&pin("/home/ann/dotfiles/config")).unwrap() < autostart);
+    assert!(link < autostart);
+    // The home itself is the bind's root, a mount point already.
+    assert_eq!(
+        plan.mounts
+            .iter()
+            .filter(|m| **m == pin("/home/ann"))
+            .count(),
+        1
+    );
+}
