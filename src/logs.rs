@@ -32,14 +32,18 @@ pub fn older(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// A log file, rotated at [`LIMIT`].
+/// A log file, rotated at [`LIMIT`] by the nestbox that runs the sandbox. A nestbox joining it
+/// never rotates: after entering the sandbox's mount namespace, a name would be resolved inside,
+/// where the app decides what it means. It writes only to the file it opened before, and stops at
+/// twice the limit.
 struct Log {
     path: PathBuf,
     file: File,
+    rotates: bool,
 }
 
 impl Log {
-    fn open(path: &Path) -> std::io::Result<Log> {
+    fn open(path: &Path, rotates: bool) -> std::io::Result<Log> {
         let file = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
@@ -49,14 +53,22 @@ impl Log {
         Ok(Log {
             path: path.to_path_buf(),
             file,
+            rotates,
         })
     }
 
     fn write(&mut self, data: &[u8]) {
+        let len = self.file.metadata().map_or(0, |m| m.len());
+        if !self.rotates {
+            if len < 2 * LIMIT {
+                let _ = self.file.write_all(data);
+            }
+            return;
+        }
         let _ = self.file.write_all(data);
-        if self.file.metadata().is_ok_and(|m| m.len() >= LIMIT) {
+        if len + data.len() as u64 >= LIMIT {
             let _ = std::fs::rename(&self.path, older(&self.path));
-            if let Ok(new) = Log::open(&self.path) {
+            if let Ok(new) = Log::open(&self.path, true) {
                 *self = new;
             }
         }
@@ -77,8 +89,8 @@ pub struct Tee {
 
 impl Tee {
     /// Route stdout and stderr, those that are not terminals, through pipes; none when both are
-    /// terminals.
-    pub fn start(path: &Path) -> std::io::Result<Option<Tee>> {
+    /// terminals. `rotates`: this nestbox runs the sandbox (a joining one never rotates).
+    pub fn start(path: &Path, rotates: bool) -> std::io::Result<Option<Tee>> {
         let fds: Vec<RawFd> = [1, 2]
             .into_iter()
             // SAFETY: isatty and fcntl on our own standard fds.
@@ -90,7 +102,7 @@ impl Tee {
         let mut tee = Tee {
             routed: Vec::new(),
             readers: Vec::new(),
-            log: Log::open(path)?,
+            log: Log::open(path, rotates)?,
         };
         for fd in fds {
             // SAFETY: F_DUPFD_CLOEXEC of our own open fd.
@@ -203,7 +215,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("x.log");
-        let mut log = Log::open(&path).unwrap();
+        let mut log = Log::open(&path, true).unwrap();
         let line = [b'a'; 1000];
         for _ in 0..(LIMIT / 1000 + 10) {
             log.write(&line);

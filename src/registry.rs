@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// One running sandbox, as its nestbox wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    /// The sandbox's name: the profile's, or NAME-2, NAME-3... for further instances.
+    /// The sandbox's name: the profile's, or NAME@2, NAME@3... for further instances.
     pub name: String,
     pub profile: String,
     /// The profile file it was made from.
@@ -156,13 +156,14 @@ impl Registry {
         }
     }
 
-    /// Hold the first free name of `profile`'s instances: `profile`, then `profile-2`, ...
+    /// Hold the first free name of `profile`'s instances: `profile`, then `profile@2`, ... ('@'
+    /// is never in a profile's name, so an instance's name is never another profile's).
     pub fn claim_instance(&self, profile: &str) -> Result<Claim, RegistryError> {
         for n in 1.. {
             let name = if n == 1 {
                 profile.to_string()
             } else {
-                format!("{profile}-{n}")
+                format!("{profile}@{n}")
             };
             if let Some(c) = self.claim(&name)? {
                 return Ok(c);
@@ -178,22 +179,25 @@ impl Registry {
 
     /// The running sandbox `name`, if its entry is written; a stale one is removed.
     pub fn get(&self, name: &str) -> Option<Entry> {
-        let entry_path = self.entry_path(name);
-        let text = std::fs::read_to_string(&entry_path).ok()?;
         let lock_path = self.lock_path(name);
-        match File::open(&lock_path) {
-            Ok(f) if !try_lock(&f, libc::LOCK_EX) => serde_json::from_str(&text).ok(),
-            Ok(_) => {
-                // Stale: nobody holds it, and we hold it now while we clear it away.
-                let _ = std::fs::remove_file(&entry_path);
-                let _ = std::fs::remove_file(&lock_path);
-                None
-            }
-            Err(_) => {
-                let _ = std::fs::remove_file(&entry_path);
-                None
-            }
+        // No lock file: nothing runs by that name (a claim clears an entry left without one).
+        let lock = File::open(&lock_path).ok()?;
+        if !try_lock(&lock, libc::LOCK_EX) {
+            // Held: running (or starting, with no entry yet). Read only now, after the test.
+            let text = std::fs::read_to_string(self.entry_path(name)).ok()?;
+            return serde_json::from_str(&text).ok();
         }
+        // Ours now, so nobody's: stale, if the file we hold is still the one at the path (a
+        // new sandbox may have made its own since we opened this one).
+        let same = std::fs::symlink_metadata(&lock_path)
+            .ok()
+            .zip(lock.metadata().ok())
+            .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
+        if same {
+            let _ = std::fs::remove_file(self.entry_path(name));
+            let _ = std::fs::remove_file(&lock_path);
+        }
+        None
     }
 
     /// Every running sandbox, by name; stale entries are removed on the way.
@@ -316,10 +320,10 @@ mod tests {
         a.publish(&entry("xterm")).unwrap();
         assert_eq!(r.get("xterm"), Some(entry("xterm")));
         let b = r.claim_instance("xterm").unwrap();
-        assert_eq!(b.name, "xterm-2");
-        b.publish(&entry("xterm-2")).unwrap();
+        assert_eq!(b.name, "xterm@2");
+        b.publish(&entry("xterm@2")).unwrap();
         let names: Vec<String> = r.list().into_iter().map(|e| e.name).collect();
-        assert_eq!(names, ["xterm", "xterm-2"]);
+        assert_eq!(names, ["xterm", "xterm@2"]);
         drop(a);
         assert!(!r.held("xterm"));
         assert_eq!(r.list().len(), 1);

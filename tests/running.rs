@@ -252,10 +252,21 @@ fn a_second_launch_runs_inside_the_running_sandbox_and_new_instance_does_not() {
     assert_eq!(stdout(&o), "no-first\nsh\n", "{}", stderr(&o));
     assert!(
         stderr(&o)
-            .contains("app is running with the persistent home; app-2 gets a throw-away home"),
+            .contains("app is running with the persistent home; app@2 gets a throw-away home"),
         "{}",
         stderr(&o)
     );
+    // Another profile file by the same name never joins it.
+    let other = env.dir.join("app.toml");
+    std::fs::write(&other, "[run]\ncommand = [\"sh\", \"-c\"]\n").unwrap();
+    let o = env.run(&[
+        "run",
+        "--profile-file",
+        &other.display().to_string(),
+        "ps -o comm= -p 2",
+    ]);
+    assert_eq!(stdout(&o), "sh\n", "{}", stderr(&o));
+    assert!(stderr(&o).contains("starts apart"), "{}", stderr(&o));
     env.run(&["stop", "app"]);
     wait_exit(&mut first, 5);
     // With none running, --new-instance is a plain launch with the persistent home.
@@ -303,10 +314,17 @@ fn the_sandbox_outlives_its_app_while_a_joined_process_runs() {
     unprivileged!("the_sandbox_outlives_its_app_while_a_joined_process_runs");
     let env = TestEnv::new("outlive");
     shell_profile(&env, "app");
+    // Sleeps this test alone runs (a fraction keeps them apart from other tests' and copies').
+    let id = std::process::id();
+    let (straggler, app_sleep, joined_sleep) = (
+        format!("sleep 1001.{id} "),
+        format!("sleep 1002.{id}"),
+        format!("sleep 1003.{id}"),
+    );
     // The app leaves a straggler behind, as apps do; the sandbox ends it when it ends.
     let mut first = start(
         &env,
-        &["run", "app", "sleep 100 & sleep 1; exit 4"],
+        &["run", "app", &format!("{}& sleep 1; exit 4", straggler)],
         "first",
     );
     wait_listed(&env, "app");
@@ -318,16 +336,20 @@ fn the_sandbox_outlives_its_app_while_a_joined_process_runs() {
     let status = wait_exit(&mut first, 5);
     assert_eq!(status.code(), Some(4));
     assert!(names(&env).is_empty());
-    assert!(
-        pids_with("sleep 100").is_empty(),
-        "the straggler went with the sandbox"
-    );
+    wait_for(5, "the straggler to go with the sandbox", || {
+        pids_with(&straggler).is_empty().then_some(())
+    });
     // `stop` ends the whole sandbox, joined processes too.
-    let mut first = start(&env, &["run", "app", "exec sleep 100"], "again");
+    let mut first = start(&env, &["run", "app", &format!("exec {app_sleep}")], "again");
     wait_listed(&env, "app");
-    let mut joined = start(&env, &["run", "app", "exec sleep 101"], "joined");
-    wait_for(5, "the joined sleep", || {
-        (!pids_with("sleep 101").is_empty()).then_some(())
+    let mut joined = start(
+        &env,
+        &["run", "app", &format!("exec {joined_sleep}")],
+        "joined",
+    );
+    // Joined once the sandbox holds it: PID 1, the app and the joined process.
+    wait_for(5, "the joined process in the sandbox", || {
+        (ps(&env)[0]["processes"].as_u64() == Some(3)).then_some(())
     });
     let o = env.run(&["stop", "--timeout", "5", "app"]);
     assert!(
@@ -372,6 +394,18 @@ fn share_files_binds_the_files_named_and_joins_only_where_they_are_seen() {
         )
     );
     assert_eq!(std::fs::read_to_string(&doc).unwrap(), "hello\nsaved\n");
+    // A directory (or a socket, a device) is not shared: the word passes as it is.
+    let o = env.run(&["run", "--share-files", "view", &docs.display().to_string()]);
+    assert!(
+        stderr(&o).contains("is not a regular file; not shared"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).starts_with(&format!("{}\n", docs.display())),
+        "{}",
+        stdout(&o)
+    );
     // A running sandbox that does not see the file: the file opens in a new instance.
     let mut running = start(&env, &["run", "view", "--", "/nonexistent"], "running");
     wait_listed(&env, "view");

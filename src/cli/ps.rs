@@ -151,7 +151,7 @@ mod tests {
     fn the_table_lines_up() {
         let cmd = vec!["xterm".to_string(), "-fa".into(), "Mono".into()];
         let rows = [Row {
-            name: "xterm-2",
+            name: "xterm@2",
             profile: "xterm",
             source: std::path::Path::new("/p/xterm.toml"),
             pid: 4242,
@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(
             table(&rows, 1000 + 3725),
             "NAME     PROFILE  PID   PROCS  UP    COMMAND\n\
-             xterm-2  xterm    4242  3      1h2m  xterm -fa Mono\n"
+             xterm@2  xterm    4242  3      1h2m  xterm -fa Mono\n"
         );
     }
 

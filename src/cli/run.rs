@@ -44,7 +44,7 @@ pub fn run(args: RunArgs) -> i32 {
     let log = claim
         .as_ref()
         .and_then(|c| crate::logs::path(&loaded.facts.env, &c.name));
-    let mut tee = log.as_deref().and_then(open_tee);
+    let mut tee = log.as_deref().and_then(|p| open_tee(p, true));
     let mut plan = match loaded.plan() {
         Ok(plan) => plan,
         Err(code) => return code,
@@ -199,6 +199,15 @@ fn claim_or_join(
         // Held: running, or starting (its entry is written once the app runs).
         if let Some(entry) = r.get(&name) {
             if let Some(pid1) = Pid1::open(entry.pid1, entry.pid1_start) {
+                if entry.source != loaded.profile.source {
+                    // Another profile by that name (--profile-file): never inside its sandbox.
+                    eprintln!(
+                        "nestbox: the sandbox {name} runs {}; {} starts apart",
+                        entry.source.display(),
+                        loaded.profile.source.display()
+                    );
+                    return claim_or_join(r, loaded, true);
+                }
                 if !loaded.shared_visible_in(entry.pid1) {
                     // Nothing new can be bound into a running sandbox.
                     eprintln!(
@@ -206,7 +215,17 @@ fn claim_or_join(
                     );
                     return claim_or_join(r, loaded, true);
                 }
-                return Ok(Err(join_running(&entry, &pid1, loaded)));
+                match join_running(&entry, &pid1, loaded) {
+                    // It ended as we came: start anew.
+                    Err(crate::sandbox::LaunchError::Os { errno, .. })
+                        if errno == nix::errno::Errno::ESRCH
+                            || errno == nix::errno::Errno::EINVAL =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Ok(Err(fail(&e, e.exit_code()))),
+                    Ok(code) => return Ok(Err(code)),
+                }
             }
         }
         if Instant::now() > deadline {
@@ -223,15 +242,19 @@ fn claim_or_join(
 }
 
 /// A second launch of a running profile: its program, with this launch's words, inside.
-fn join_running(entry: &Entry, pid1: &Pid1, loaded: &Loaded) -> i32 {
+fn join_running(
+    entry: &Entry,
+    pid1: &Pid1,
+    loaded: &Loaded,
+) -> Result<i32, crate::sandbox::LaunchError> {
     let Some(argv) = loaded.argv() else {
-        return fail(
+        return Ok(fail(
             format!(
                 "profile {} is an abstraction with no command; give one with --command",
                 loaded.profile.name
             ),
             125,
-        );
+        ));
     };
     if loaded.overridden {
         eprintln!(
@@ -244,19 +267,16 @@ fn join_running(entry: &Entry, pid1: &Pid1, loaded: &Loaded) -> i32 {
         argv: &argv,
         keep_terminal: false,
     };
-    let mut tee = entry.log.as_deref().and_then(open_tee);
+    let mut tee = entry.log.as_deref().and_then(|p| open_tee(p, false));
     let mut watch = Copying(tee.as_mut());
     let result = crate::sandbox::join(pid1, &entry.inside, args, &mut watch);
     drop(tee);
-    match result {
-        Ok(code) => code,
-        Err(e) => fail(&e, e.exit_code()),
-    }
+    result
 }
 
 /// Route stdout and stderr through the log at `path`; a log that cannot be kept is said once.
-fn open_tee(path: &std::path::Path) -> Option<crate::logs::Tee> {
-    crate::logs::Tee::start(path).unwrap_or_else(|e| {
+fn open_tee(path: &std::path::Path, rotates: bool) -> Option<crate::logs::Tee> {
+    crate::logs::Tee::start(path, rotates).unwrap_or_else(|e| {
         eprintln!(
             "nestbox: cannot keep the app's output in {}: {e}",
             path.display()
@@ -299,13 +319,17 @@ impl crate::sandbox::Watch for Registering<'_> {
         let Some(claim) = self.claim else {
             return;
         };
+        let Some(pid1_start) = crate::sandbox::process_start_time(pid1) else {
+            eprintln!("nestbox: the sandbox runs, but nestbox ps will not list it: its PID 1 cannot be read in /proc");
+            return;
+        };
         let entry = Entry {
             name: claim.name.clone(),
             profile: self.plan.profile.clone(),
             source: self.plan.source.clone(),
             nestbox_pid: std::process::id() as i32,
             pid1,
-            pid1_start: crate::sandbox::process_start_time(pid1).unwrap_or(0),
+            pid1_start,
             started: crate::registry::now(),
             command: self.plan.process.argv.clone(),
             home: self.plan.home_backing.clone(),

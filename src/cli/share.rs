@@ -1,7 +1,9 @@
 //! `--share-files`: the words of a launch that name files on the host (paths, or file:// URIs, as
 //! desktop launchers pass them with %f, %F, %u, %U) are bound into the sandbox, each under
-//! `$XDG_RUNTIME_DIR/nestbox-files/N/` inside, and the word rewritten to say where. A file is bound
-//! read-write (the app may save it), a directory read-only. Other words pass unchanged.
+//! `$XDG_RUNTIME_DIR/nestbox-files/N/` inside, and the word rewritten to say where. Only regular
+//! files, bound read-write (the app may save them): a URI handed to a launcher may come from
+//! anywhere, another sandbox included, and a directory, a socket (`$XDG_RUNTIME_DIR/bus`) or a
+//! device would open far more than a document. Other words pass unchanged.
 
 use std::path::{Path, PathBuf};
 
@@ -14,14 +16,17 @@ pub struct Shared {
     pub host: PathBuf,
     /// The path as the word gave it, made absolute (not resolved).
     pub given: PathBuf,
-    pub is_dir: bool,
     /// The word was a file:// URI (and is rewritten as one).
     pub uri: bool,
 }
 
 /// The words among `args` that name existing host files; relative paths are taken from `cwd`.
-pub fn find(args: &[String], cwd: &Path) -> Vec<Shared> {
-    args.iter()
+/// The second list: words that name something else that exists (a directory, a socket), which
+/// are not shared.
+pub fn find(args: &[String], cwd: &Path) -> (Vec<Shared>, Vec<PathBuf>) {
+    let mut others = Vec::new();
+    let shared = args
+        .iter()
         .enumerate()
         .filter_map(|(index, word)| {
             let (path, uri) = match word.strip_prefix("file://") {
@@ -33,16 +38,19 @@ pub fn find(args: &[String], cwd: &Path) -> Vec<Shared> {
             };
             let given = cwd.join(path);
             let host = std::fs::canonicalize(&given).ok()?;
-            let is_dir = std::fs::metadata(&host).ok()?.is_dir();
+            if !std::fs::metadata(&host).ok()?.is_file() {
+                others.push(given);
+                return None;
+            }
             Some(Shared {
                 index,
                 host,
                 given,
-                is_dir,
                 uri,
             })
         })
-        .collect()
+        .collect();
+    (shared, others)
 }
 
 /// Where a shared file appears inside: `runtime/nestbox-files/N/NAME`.
@@ -133,16 +141,13 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let found = find(&args, &dir);
+        let (found, others) = find(&args, &dir);
         let real = std::fs::canonicalize(dir.join("sub dir/a b.pdf")).unwrap();
-        assert_eq!(
-            found.iter().map(|s| s.index).collect::<Vec<_>>(),
-            [2, 3, 4, 6]
-        );
-        assert!(found.iter().take(3).all(|s| s.host == real && !s.is_dir));
+        assert_eq!(found.iter().map(|s| s.index).collect::<Vec<_>>(), [2, 3, 4]);
+        assert!(found.iter().all(|s| s.host == real));
         assert!(found[1].uri && !found[0].uri);
         assert_eq!(found[2].given, dir.join("link.pdf"));
-        assert!(found[3].is_dir);
+        assert_eq!(others, [dir.join("sub dir")], "a directory is not shared");
         let at = inside(Path::new("/run/user/1000"), 0, &found[0]);
         assert_eq!(at, Path::new("/run/user/1000/nestbox-files/0/a b.pdf"));
         assert_eq!(word(&at, false), "/run/user/1000/nestbox-files/0/a b.pdf");

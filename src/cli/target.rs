@@ -28,8 +28,8 @@ pub struct Target {
     /// Override the profile's graphics devices: auto, dri, nvidia or none
     #[arg(long, value_name = "MODE")]
     gpu: Option<Gpu>,
-    /// Bind the words that name files on the host (paths, file:// URIs) into the sandbox, files
-    /// read-write and directories read-only, and pass on where they are inside (desktop launchers
+    /// Bind the words that name regular files on the host (paths, file:// URIs) into the sandbox,
+    /// read-write, and pass on where they are inside (desktop launchers
     /// use this)
     #[arg(long)]
     share_files: bool,
@@ -79,7 +79,16 @@ impl Target {
         }
         tracing::debug!(?profile, "profile resolved");
         let shared = match (self.share_files, std::env::current_dir()) {
-            (true, Ok(cwd)) => super::share::find(args, &cwd),
+            (true, Ok(cwd)) => {
+                let (shared, others) = super::share::find(args, &cwd);
+                for p in others {
+                    eprintln!(
+                        "nestbox: --share-files: {} is not a regular file; not shared",
+                        p.display()
+                    );
+                }
+                shared
+            }
             _ => Vec::new(),
         };
         Ok(Loaded {
@@ -107,11 +116,7 @@ impl Loaded {
             self.profile.binds.push(BindSpec {
                 src: ProfilePath::Absolute(s.host.clone()),
                 dst: ProfilePath::Absolute(dst.clone()),
-                access: if s.is_dir {
-                    Access::ReadOnly
-                } else {
-                    Access::ReadWrite
-                },
+                access: Access::ReadWrite,
                 optional: false,
                 origin: Location {
                     path: "--share-files".into(),
