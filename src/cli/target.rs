@@ -132,11 +132,12 @@ impl Loaded {
     /// path; if so, the words are made to name them so.
     pub fn shared_visible_in(&mut self, pid1: i32) -> bool {
         use std::os::unix::fs::MetadataExt;
-        let root = PathBuf::from(format!("/proc/{pid1}/root"));
         let visible = self.shared.iter().all(|s| {
-            let inside = root.join(s.host.strip_prefix("/").unwrap_or(&s.host));
-            match (std::fs::metadata(&inside), std::fs::metadata(&s.host)) {
-                (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            match (
+                crate::sandbox::seen_inside(pid1, &s.host),
+                std::fs::metadata(&s.host),
+            ) {
+                (Some(inside), Ok(m)) => inside == (m.dev(), m.ino()),
                 _ => false,
             }
         });

@@ -96,21 +96,38 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// Whether a read-write bind of `src` (resolved) would let the sandbox write a start-up
+    /// Whether a read-write bind of `src` (resolved) would let the sandbox write a protected
     /// path that read-only binds cannot cover: one inside which `src` lies, or one that is
-    /// missing (a bind needs something to cover).
+    /// missing or a link leading nowhere (a bind needs something to cover). PATH directories
+    /// count too: a missing `~/go/bin` on the PATH could be made and filled.
     pub(super) fn exposure(&self, src: &Path) -> Option<Exposure> {
-        self.startup_paths().find_map(|p| {
-            let missing = self.fs.lstat(&p) == FileKind::Missing;
+        self.protected().into_iter().find_map(|p| {
             let at = self.resolve_for_creation(&p);
             if src.starts_with(&at) {
-                Some(Exposure::Inside(p))
-            } else if missing && at.starts_with(src) {
-                Some(Exposure::Creatable(p))
-            } else {
-                None
+                return Some(Exposure::Inside(p));
+            }
+            match self.would_be_made_at(&p) {
+                Some(made) if made.starts_with(src) => Some(Exposure::Creatable(p)),
+                _ => None,
             }
         })
+    }
+
+    /// Where writing `p` would make a new file or directory, when it does not exist: at `p`, or,
+    /// for a link that leads nowhere (`~/.bashrc -> dotfiles/bashrc` with no `~/dotfiles`), where
+    /// the link leads.
+    fn would_be_made_at(&self, p: &Path) -> Option<PathBuf> {
+        match self.fs.lstat(p) {
+            FileKind::Missing => Some(self.resolve_for_creation(p)),
+            FileKind::Symlink(target) if self.fs.realpath(p).is_none() => {
+                let target = match p.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+                Some(self.resolve_for_creation(&target))
+            }
+            _ => None,
+        }
     }
 
     /// Every place a read-write (or device) bind shows host path `host`, inside the sandbox

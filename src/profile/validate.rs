@@ -17,6 +17,7 @@ const MANAGED_ENV: &[&str] = &[
     "WAYLAND_DISPLAY",
     "PULSE_SERVER",
     "PULSE_CLIENTCONFIG",
+    "DBUS_SESSION_BUS_ADDRESS",
 ];
 
 /// Whether nestbox sets variable `name` inside itself, so that a profile may not.

@@ -39,7 +39,7 @@ pub fn waited_set() -> libc::sigset_t {
 pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
     // The file rules name paths inside: added here, once the root is the sandbox's, for every
     // process that restricts itself with the ruleset below.
-    if let Err((i, e)) = add_landlock_rules(&frozen.confined) {
+    if let Err((i, e)) = add_landlock_rules(&frozen.confined, false) {
         fail(err, Stage::Landlock, i, e);
     }
     if let Some((bus, socket)) = &frozen.session_bus {
@@ -74,13 +74,19 @@ pub fn run(frozen: &Frozen, err: RawFd, parent_mask: &libc::sigset_t) -> ! {
 
 /// Add the file rules to the ruleset, once inside the sandbox's root; on failure, the index of
 /// the rule that failed.
-pub fn add_landlock_rules(c: &Confined) -> Result<(), (usize, Errno)> {
+pub fn add_landlock_rules(c: &Confined, no_links: bool) -> Result<(), (usize, Errno)> {
     let Some(ruleset) = &c.landlock else {
         return Ok(());
     };
     for (i, r) in c.landlock_rules.iter().enumerate() {
-        sys::landlock_allow(ruleset.as_raw_fd(), &r.path, r.dir_access, r.file_access)
-            .map_err(|e| (i, e))?;
+        sys::landlock_allow(
+            ruleset.as_raw_fd(),
+            &r.path,
+            r.dir_access,
+            r.file_access,
+            no_links,
+        )
+        .map_err(|e| (i, e))?;
     }
     // The app's stdin, stdout and stderr are the caller's (a terminal, a file): reopening them by
     // /dev/stdout or /proc/self/fd/N must keep working, though they lie outside.

@@ -56,6 +56,19 @@ impl Pid1 {
     }
 }
 
+/// Device and inode of what `path` names inside the sandbox whose PID 1 is `pid1`, resolved as
+/// the sandbox resolves it (its links lead within its own root, never to the host's).
+pub fn seen_inside(pid1: libc::pid_t, path: &Path) -> Option<(u64, u64)> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let root = CString::new(format!("/proc/{pid1}/root")).ok()?;
+    let root = sys::open_dir(&root).ok()?;
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    let rel = CString::new(rel.as_os_str().as_bytes()).ok()?;
+    let fd = sys::resolve(&root, &rel, false).ok()?;
+    sys::dev_ino(&fd).ok()
+}
+
 /// When process `pid` started, in clock ticks after boot (against a pid taken again).
 pub fn process_start_time(pid: libc::pid_t) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -96,7 +109,8 @@ pub fn join(
             code: 127,
         })?;
     let exec = Exec::new(&program, args.argv)?;
-    init::add_landlock_rules(&confined).map_err(|(_, e)| LaunchError::Os {
+    // Paths inside a sandbox its app has been changing: no link is followed.
+    init::add_landlock_rules(&confined, true).map_err(|(_, e)| LaunchError::Os {
         what: "cannot add the Landlock rules",
         errno: e,
     })?;
@@ -126,7 +140,7 @@ pub fn join(
     drop(err_w);
     watch.cloned(pid);
     let failure = read_failure(&err_r);
-    let status = wait_forwarding(pid, &blocked, None, watch);
+    let status = wait_forwarding(pid, &blocked, None, watch, args.keep_terminal);
     match failure {
         None => Ok(status),
         Some(f) => {

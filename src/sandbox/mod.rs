@@ -9,7 +9,7 @@ mod join;
 mod sys;
 
 pub use init::FORWARDED;
-pub use join::{join, process_start_time, JoinArgs, Pid1};
+pub use join::{join, process_start_time, seen_inside, JoinArgs, Pid1};
 
 use crate::plan::{describe_step_for_error, HostStep, Plan};
 use nix::errno::Errno;
@@ -212,7 +212,7 @@ pub fn launch(
     if failure.is_none() {
         watch.running(pid);
     }
-    let status = wait_forwarding(pid, &blocked, display_server, watch);
+    let status = wait_forwarding(pid, &blocked, display_server, watch, false);
     // alive_w lives until here: the child's die-with-parent check needs it open.
     drop(alive_w);
     match failure {
@@ -310,6 +310,7 @@ fn wait_forwarding(
     blocked: &Blocked,
     display_server: Option<libc::pid_t>,
     watch: &mut dyn Watch,
+    shares_terminal: bool,
 ) -> i32 {
     let sfd = &blocked.signals;
     let mut kill_at: Option<std::time::Instant> = None;
@@ -377,14 +378,34 @@ fn wait_forwarding(
             // SAFETY: status is a valid out-pointer.
             let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
             if r == pid {
+                drain(&served, watch);
                 return init::exit_code(status);
             }
             if r < 0 && Errno::last() == Errno::ECHILD {
                 return 125;
             }
-        } else {
+        } else if !(shares_terminal && info.ssi_code == libc::SI_KERNEL) {
+            // A child on our terminal had Ctrl-C or a resize from the terminal itself already.
             // SAFETY: plain kill of our child (PID 1 of the sandbox, which waits for these signals).
             unsafe { libc::kill(pid, sig) };
+        }
+    }
+}
+
+/// Serve what the watched descriptors hold now, before nestbox goes on to stop its helpers
+/// (which may hold the same pipes, and block writing to a full one).
+fn drain(fds: &[std::os::fd::RawFd], watch: &mut dyn Watch) {
+    for &fd in fds {
+        for _ in 0..1024 {
+            let mut p = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd; no waiting.
+            if unsafe { libc::poll(&mut p, 1, 0) } <= 0 || !watch.readable(fd) {
+                break;
+            }
         }
     }
 }

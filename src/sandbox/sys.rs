@@ -134,6 +134,15 @@ fn resolve_with(root: &Fd, path: &CStr, flags: c_int) -> Result<Fd, Errno> {
     })
 }
 
+/// Device and inode of the file `fd` refers to.
+pub fn dev_ino(fd: &Fd) -> Result<(u64, u64), Errno> {
+    // SAFETY: stat is plain data, filled by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid fd and out-pointer.
+    check(unsafe { libc::fstat(fd.0, &mut st) })?;
+    Ok((st.st_dev, st.st_ino))
+}
+
 /// mkdirat; an existing entry counts as success (resolving it later says whether it is a directory).
 pub fn mkdir_in(dir: Option<&Fd>, name: &CStr, mode: u32) -> SysResult {
     let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.0);
@@ -374,11 +383,38 @@ fn file_type(fd: c_int) -> Result<u32, Errno> {
 
 /// Allow `dir_access` beneath directory `path` (or `file_access` on it, when it is no directory)
 /// in the Landlock ruleset `ruleset`. A path that is not there is skipped.
-pub fn landlock_allow(ruleset: RawFd, path: &CStr, dir_access: u64, file_access: u64) -> SysResult {
-    // SAFETY: path is a valid C string.
-    let fd = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+/// `no_links`: resolve `path` without following any symbolic link, and add no rule where one is
+/// met (a process joining a running sandbox, whose app may have replaced a directory above a
+/// writable place with a link elsewhere: no rule is less access, never more).
+pub fn landlock_allow(
+    ruleset: RawFd,
+    path: &CStr,
+    dir_access: u64,
+    file_access: u64,
+    no_links: bool,
+) -> SysResult {
+    let fd = if no_links {
+        // SAFETY: how is plain data; zeroed is valid.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+        how.resolve = libc::RESOLVE_NO_SYMLINKS;
+        // SAFETY: how lives across the call and its size is passed; path is a valid C string.
+        unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            ) as c_int
+        }
+    } else {
+        // SAFETY: path is a valid C string.
+        unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) }
+    };
     match check(fd) {
         Err(Errno::ENOENT) => return Ok(()),
+        Err(Errno::ELOOP) if no_links => return Ok(()),
         r => r?,
     }
     let fd = Fd(fd);

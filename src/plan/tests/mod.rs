@@ -752,3 +752,28 @@ fn the_directories_on_the_way_to_a_protected_path_are_pinned_before_it() {
         1
     );
 }
+
+#[test]
+fn a_dangling_start_up_link_and_a_missing_path_directory_count_as_creatable() {
+    let mut p = xterm();
+    p.binds = vec![bind("/home/ann", Access::ReadWrite, false)];
+    // ~/.bashrc leads into a ~/dotfiles that is not there: writing it would make the target.
+    let fs = host_with_startup_paths().with(
+        "/home/ann/.bashrc",
+        FileKind::Symlink("dotfiles/bashrc".into()),
+    );
+    let e = build(&p, &facts(), &fs, None, &[]).unwrap_err();
+    assert!(
+        e.to_string().contains("could create /home/ann/.bashrc"),
+        "{e}"
+    );
+    // A PATH directory in the home, missing, could be made and filled.
+    let mut f = facts();
+    f.env
+        .insert("PATH".into(), "/home/ann/go/bin:/usr/bin".into());
+    let e = build(&p, &f, &host_with_startup_paths(), None, &[]).unwrap_err();
+    assert!(
+        e.to_string().contains("could create /home/ann/go/bin"),
+        "{e}"
+    );
+}
