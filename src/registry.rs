@@ -139,11 +139,7 @@ impl Registry {
             }
             // The file may have been removed (by the holder that just let go) between our open
             // and our lock: then the lock is on a file nobody else will look at. Again.
-            let same = std::fs::symlink_metadata(&lock_path)
-                .ok()
-                .zip(lock.metadata().ok())
-                .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
-            if same {
+            if is_at(&lock, &lock_path) {
                 // An entry left by a sandbox whose nestbox was killed is stale: we hold its name.
                 let _ = std::fs::remove_file(self.entry_path(name));
                 return Ok(Some(Claim {
@@ -189,11 +185,7 @@ impl Registry {
         }
         // Ours now, so nobody's: stale, if the file we hold is still the one at the path (a
         // new sandbox may have made its own since we opened this one).
-        let same = std::fs::symlink_metadata(&lock_path)
-            .ok()
-            .zip(lock.metadata().ok())
-            .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
-        if same {
+        if is_at(&lock, &lock_path) {
             let _ = std::fs::remove_file(self.entry_path(name));
             let _ = std::fs::remove_file(&lock_path);
         }
@@ -245,6 +237,14 @@ impl Drop for Claim {
         let _ = std::fs::remove_file(&self.lock_path);
         let _ = &self.lock;
     }
+}
+
+/// Whether open file `f` is the file at `path` still.
+fn is_at(f: &File, path: &Path) -> bool {
+    std::fs::symlink_metadata(path)
+        .ok()
+        .zip(f.metadata().ok())
+        .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev())
 }
 
 /// flock without waiting; whether it was taken. (Taken by a reader to test, it is let go when

@@ -133,6 +133,16 @@ impl Builder<'_> {
     /// Every place a read-write (or device) bind shows host path `host`, inside the sandbox
     /// (`~` bound at /host and `~/.config` at its own place show ~/.config/autostart twice).
     fn views(&self, host: &Path) -> Vec<PathBuf> {
+        self.views_where(host, true)
+    }
+
+    /// Where read-write binds show `host` strictly inside themselves (not as their own root,
+    /// which is a mount point already).
+    fn inner_views(&self, host: &Path) -> Vec<PathBuf> {
+        self.views_where(host, false)
+    }
+
+    fn views_where(&self, host: &Path, root_too: bool) -> Vec<PathBuf> {
         self.mounts
             .iter()
             .filter_map(|m| match m {
@@ -140,9 +150,11 @@ impl Builder<'_> {
                     src,
                     dst,
                     kind: BindKind::ReadWrite | BindKind::Device,
-                } => host.strip_prefix(src).ok().map(|rest| join(dst, rest)),
+                } => host.strip_prefix(src).ok().map(|rest| (dst, rest)),
                 _ => None,
             })
+            .filter(|(_, rest)| root_too || !rest.as_os_str().is_empty())
+            .map(|(dst, rest)| join(dst, rest))
             .collect()
     }
 
@@ -252,26 +264,6 @@ impl Builder<'_> {
                 }
             }
         }
-    }
-
-    /// Where read-write binds show `host` strictly inside themselves (not as their own root,
-    /// which is a mount point already).
-    fn inner_views(&self, host: &Path) -> Vec<PathBuf> {
-        self.mounts
-            .iter()
-            .filter_map(|m| match m {
-                Mount::Bind {
-                    src,
-                    dst,
-                    kind: BindKind::ReadWrite,
-                } => host
-                    .strip_prefix(src)
-                    .ok()
-                    .filter(|rest| !rest.as_os_str().is_empty())
-                    .map(|rest| dst.join(rest)),
-                _ => None,
-            })
-            .collect()
     }
 }
 

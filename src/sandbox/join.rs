@@ -7,9 +7,10 @@
 
 use super::frozen::{Confined, Exec};
 use super::{
-    init, read_failure, sys, wait_forwarding, Blocked, Failure, LaunchError, Stage, Watch,
+    init, namespace_flags, read_failure, sys, wait_forwarding, Blocked, Failure, LaunchError,
+    Stage, Watch,
 };
-use crate::plan::{Inside, Namespaces};
+use crate::plan::Inside;
 use nix::errno::Errno;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -96,7 +97,7 @@ pub fn join(
 ) -> Result<i32, LaunchError> {
     let confined = Confined::new(inside)?;
     let os = |what| move |errno| LaunchError::Os { what, errno };
-    sys::setns(pid1.fd.as_raw_fd(), setns_flags(&inside.namespaces))
+    sys::setns(pid1.fd.as_raw_fd(), namespace_flags(&inside.namespaces))
         .map_err(os("cannot enter the sandbox's namespaces"))?;
     // Now in the sandbox's mount namespace, at its root: the program is looked up in there.
     let program = find_program(&args.argv[0], inside.env.get("PATH").map(String::as_str))
@@ -166,22 +167,6 @@ pub fn join(
             Err(LaunchError::Child { message, code })
         }
     }
-}
-
-/// The namespaces the sandbox made of its own; the others are the host's, already ours.
-fn setns_flags(ns: &Namespaces) -> libc::c_int {
-    [
-        (ns.user, libc::CLONE_NEWUSER),
-        (ns.mount, libc::CLONE_NEWNS),
-        (ns.pid, libc::CLONE_NEWPID),
-        (ns.ipc, libc::CLONE_NEWIPC),
-        (ns.uts, libc::CLONE_NEWUTS),
-        (ns.cgroup, libc::CLONE_NEWCGROUP),
-        (ns.net, libc::CLONE_NEWNET),
-    ]
-    .into_iter()
-    .filter(|(on, _)| *on)
-    .fold(0, |flags, (_, flag)| flags | flag)
 }
 
 /// `name` as the sandbox's shell would find it: itself when it holds a '/', else the first

@@ -239,6 +239,12 @@ fn make_host_dirs(plan: &Plan) -> Result<(), LaunchError> {
 
 /// clone(2) flags for the plan's namespaces; SIGCHLD tells nestbox when PID 1 ends.
 fn clone_flags(ns: &crate::plan::Namespaces) -> libc::c_int {
+    namespace_flags(ns) | libc::SIGCHLD
+}
+
+/// The CLONE_NEW* flags of the namespaces the sandbox makes of its own (for clone, and for
+/// setns when joining it: the others are the host's, which a joiner has already).
+fn namespace_flags(ns: &crate::plan::Namespaces) -> libc::c_int {
     [
         (ns.user, libc::CLONE_NEWUSER),
         (ns.mount, libc::CLONE_NEWNS),
@@ -250,7 +256,7 @@ fn clone_flags(ns: &crate::plan::Namespaces) -> libc::c_int {
     ]
     .into_iter()
     .filter(|(on, _)| *on)
-    .fold(libc::SIGCHLD, |flags, (_, flag)| flags | flag)
+    .fold(0, |flags, (_, flag)| flags | flag)
 }
 
 fn read_failure(fd: &OwnedFd) -> Option<Failure> {
