@@ -1,8 +1,9 @@
 //! `build`: profile + host facts + host files -> plan. Pure: no file is read except through `HostFs`.
 
+use super::confine::{confinement, seccomp, writable};
 use super::{
-    program, x11, AbstractSockets, BindKind, Command, Confinement, DisplayPlan, FileContents,
-    HostStep, IdMap, LaunchSocket, Mount, Namespaces, Plan, PlanError, Process,
+    program, x11, BindKind, Command, DisplayPlan, FileContents, HostStep, IdMap, LaunchSocket,
+    Mount, Namespaces, Plan, PlanError, Process,
 };
 use crate::host::{FileKind, HostFacts, HostFs};
 use crate::profile::{Access, Home, Network, Profile, ProfilePath, SessionBus, X11};
@@ -153,99 +154,6 @@ pub fn build(
 /// directory.
 pub fn session_bus_socket(facts: &HostFacts) -> PathBuf {
     PathBuf::from(format!("/run/user/{}/bus", facts.uid))
-}
-
-/// Which Landlock scopes apply, and whether the host's abstract sockets are out of reach. Every
-/// sandbox but one on the host display gets the scopes; where the kernel lacks them and the network
-/// is shared, nestbox refuses unless the profile accepts the risk.
-fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, PlanError> {
-    let private_net = profile.network == Network::None;
-    if profile.x11 == X11::Host {
-        return Ok(Confinement {
-            landlock_scopes: false,
-            abstract_sockets: if private_net {
-                AbstractSockets::PrivateNetwork
-            } else {
-                AbstractSockets::SharedWithHostDisplay
-            },
-            landlock_abi: file_rules_abi(facts.landlock_abi),
-            writable: Vec::new(),
-        });
-    }
-    let abstract_sockets = match (private_net, facts.landlock_scopes) {
-        (true, _) => AbstractSockets::PrivateNetwork,
-        (false, true) => AbstractSockets::Scoped,
-        (false, false) if profile.allow_host_abstract_sockets => AbstractSockets::AcceptedByProfile,
-        (false, false) => {
-            return Err(PlanError::AbstractSocketsOpen {
-                mode: if profile.x11 == X11::Nested {
-                    "its nested display"
-                } else {
-                    "x11 = \"none\""
-                },
-            })
-        }
-    };
-    Ok(Confinement {
-        landlock_scopes: facts.landlock_scopes,
-        abstract_sockets,
-        landlock_abi: file_rules_abi(facts.landlock_abi),
-        writable: Vec::new(),
-    })
-}
-
-/// The Landlock ABI the file rules use: none below 2, whose missing Refer right makes the kernel
-/// refuse every rename and link across directories (EXDEV), which apps do not expect.
-fn file_rules_abi(abi: u32) -> u32 {
-    if abi >= 2 {
-        abi
-    } else {
-        0
-    }
-}
-
-/// Where the mounts let the app write: beneath these, Landlock's file rules allow writing too;
-/// everywhere else they allow reading only, whatever a mount would allow.
-fn writable(mounts: &[Mount]) -> Vec<PathBuf> {
-    let all: Vec<PathBuf> = mounts
-        .iter()
-        .filter_map(|m| match m {
-            Mount::Tmpfs { dst, .. } if dst != Path::new("/") => Some(dst.clone()),
-            Mount::Bind {
-                dst,
-                kind: BindKind::ReadWrite | BindKind::Device,
-                ..
-            }
-            | Mount::Devpts { dst }
-            | Mount::Proc { dst } => Some(dst.clone()),
-            _ => None,
-        })
-        .collect();
-    // One rule covers everything beneath its path: each rule costs the launch a few calls.
-    let mut top: Vec<PathBuf> = all
-        .iter()
-        .filter(|p| !all.iter().any(|q| q != *p && p.starts_with(q)))
-        .cloned()
-        .collect();
-    top.dedup();
-    top
-}
-
-/// The default refusals, less what the profile allows, plus what it denies.
-fn seccomp(profile: &Profile) -> crate::seccomp::SeccompPlan {
-    let s = &profile.seccomp;
-    let mut deny: Vec<String> = crate::seccomp::DEFAULT_DENY
-        .iter()
-        .map(|n| n.to_string())
-        .chain(s.deny.iter().cloned())
-        .filter(|n| !s.allow.contains(n))
-        .collect();
-    deny.sort();
-    deny.dedup();
-    crate::seccomp::SeccompPlan {
-        deny,
-        user_namespaces: s.user_namespaces,
-    }
 }
 
 /// The profile's host name, or one made from its name: profile names may hold `_` and run to 128

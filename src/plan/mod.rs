@@ -3,6 +3,7 @@
 //! `nestbox explain` prints it.
 
 mod build;
+mod confine;
 mod error;
 mod explain;
 mod media;
