@@ -8,7 +8,6 @@ mod init;
 mod join;
 mod sys;
 
-pub use init::FORWARDED;
 pub use join::{join, process_start_time, seen_inside, JoinArgs, Pid1};
 
 use crate::plan::{describe_step_for_error, HostStep, Plan};

@@ -118,15 +118,25 @@ pub fn resolve_entry(root: &Fd, path: &CStr) -> Result<Fd, Errno> {
 }
 
 fn resolve_with(root: &Fd, path: &CStr, flags: c_int) -> Result<Fd, Errno> {
+    openat2(
+        root.0,
+        path,
+        flags,
+        libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    )
+}
+
+/// openat2(2): `path` from `dirfd` with `flags`, resolved as `resolve` says.
+fn openat2(dirfd: c_int, path: &CStr, flags: c_int, resolve: u64) -> Result<Fd, Errno> {
     // SAFETY: open_how is plain data; zeroed is a valid value.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = flags as u64;
-    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    how.resolve = resolve;
     // SAFETY: how lives across the call and its size is passed; path is a valid C string.
     check_fd(unsafe {
         libc::syscall(
             libc::SYS_openat2,
-            root.0,
+            dirfd,
             path.as_ptr(),
             &how as *const libc::open_how,
             std::mem::size_of::<libc::open_how>(),
@@ -218,20 +228,12 @@ pub fn is_dir(fd: &Fd) -> Result<bool, Errno> {
 /// without following any: a link planted there since the plan was made fails the launch (ELOOP)
 /// instead of steering the bind elsewhere.
 pub fn open_source(path: &CStr) -> Result<Fd, Errno> {
-    // SAFETY: open_how is plain data; zeroed is a valid value.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: how lives across the call and its size is passed; path is a valid C string.
-    check_fd(unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    })
+    openat2(
+        libc::AT_FDCWD,
+        path,
+        libc::O_PATH | libc::O_CLOEXEC,
+        libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS,
+    )
 }
 
 /// A detached copy of the mount tree at `path` (a host path under /oldroot), or at `fd` when
@@ -393,31 +395,21 @@ pub fn landlock_allow(
     file_access: u64,
     no_links: bool,
 ) -> SysResult {
-    let fd = if no_links {
-        // SAFETY: how is plain data; zeroed is valid.
-        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-        how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
-        how.resolve = libc::RESOLVE_NO_SYMLINKS;
-        // SAFETY: how lives across the call and its size is passed; path is a valid C string.
-        unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                libc::AT_FDCWD,
-                path.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            ) as c_int
-        }
+    let resolve = if no_links {
+        libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS
     } else {
-        // SAFETY: path is a valid C string.
-        unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) }
+        0
     };
-    match check(fd) {
+    let fd = match openat2(
+        libc::AT_FDCWD,
+        path,
+        libc::O_PATH | libc::O_CLOEXEC,
+        resolve,
+    ) {
         Err(Errno::ENOENT) => return Ok(()),
         Err(Errno::ELOOP) if no_links => return Ok(()),
         r => r?,
-    }
-    let fd = Fd(fd);
+    };
     let access = if is_dir(&fd)? {
         dir_access
     } else {
