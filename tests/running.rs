@@ -242,6 +242,12 @@ fn a_second_launch_runs_inside_the_running_sandbox_and_new_instance_does_not() {
         "second\n"
     );
     assert_eq!(names(&env), ["app"], "still one sandbox");
+    // A launch that joins checks --command as a new one does.
+    assert_one_line_error(
+        &env.run(&["run", "--command", "bin/x", "app"]),
+        125,
+        "--command \"bin/x\" must be a program name or an absolute path",
+    );
     // Another instance: a sandbox of its own, with a throw-away home.
     let o = env.run(&[
         "run",

@@ -247,14 +247,9 @@ fn join_running(
     pid1: &Pid1,
     loaded: &Loaded,
 ) -> Result<i32, crate::sandbox::LaunchError> {
-    let Some(argv) = loaded.argv() else {
-        return Ok(fail(
-            format!(
-                "profile {} is an abstraction with no command; give one with --command",
-                loaded.profile.name
-            ),
-            125,
-        ));
+    let argv = match loaded.argv() {
+        Ok(argv) => argv,
+        Err(e) => return Ok(fail(&e, e.exit_code())),
     };
     if loaded.overridden {
         eprintln!(

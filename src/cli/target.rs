@@ -150,13 +150,8 @@ impl Loaded {
     }
 
     /// The argv a process joining a running sandbox of this profile runs.
-    pub fn argv(&self) -> Option<Vec<String>> {
-        let base = match (&self.command, &self.profile.command) {
-            (Some(c), _) => vec![c.clone()],
-            (None, Some(cmd)) => cmd.clone(),
-            (None, None) => return None,
-        };
-        Some(base.into_iter().chain(self.args.iter().cloned()).collect())
+    pub fn argv(&self) -> Result<Vec<String>, crate::plan::PlanError> {
+        crate::plan::argv(&self.profile, self.command.as_deref(), &self.args)
     }
 
     /// Probe what the profile needs of the host and make the plan; on failure, print the one

@@ -19,6 +19,28 @@ pub(super) const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom
 /// Kernel interfaces in /proc made read-only (as bubblewrap does).
 const PROC_PROTECT: &[&str] = &["sys", "sysrq-trigger", "irq", "bus"];
 
+/// The argv of a launch: `command` (checked) in place of the profile's program when given, the
+/// profile's command otherwise, `args` appended. Also what a launch joining a running sandbox
+/// runs there.
+pub fn argv(
+    profile: &Profile,
+    command: Option<&str>,
+    args: &[String],
+) -> Result<Vec<String>, PlanError> {
+    if let Some(c) = command {
+        if c.is_empty() || c.contains('\0') || (c.contains('/') && !c.starts_with('/')) {
+            return Err(PlanError::BadCommand(c.to_string()));
+        }
+    }
+    match (command, &profile.command) {
+        (Some(c), _) => Ok(std::iter::once(c.to_string())
+            .chain(args.iter().cloned())
+            .collect()),
+        (None, Some(cmd)) => Ok(cmd.iter().chain(args).cloned().collect()),
+        (None, None) => Err(PlanError::NoCommand(profile.name.clone())),
+    }
+}
+
 /// Make the plan for running `profile` (with `command` replacing its program when given, and
 /// `args` appended) on this host.
 pub fn build(
@@ -28,18 +50,7 @@ pub fn build(
     command: Option<&str>,
     args: &[String],
 ) -> Result<Plan, PlanError> {
-    if let Some(c) = command {
-        if c.is_empty() || c.contains('\0') || (c.contains('/') && !c.starts_with('/')) {
-            return Err(PlanError::BadCommand(c.to_string()));
-        }
-    }
-    let argv: Vec<String> = match (command, &profile.command) {
-        (Some(c), _) => std::iter::once(c.to_string())
-            .chain(args.iter().cloned())
-            .collect(),
-        (None, Some(cmd)) => cmd.iter().chain(args).cloned().collect(),
-        (None, None) => return Err(PlanError::NoCommand(profile.name.clone())),
-    };
+    let argv = argv(profile, command, args)?;
     let mut b = Builder {
         profile,
         facts,

@@ -11,7 +11,7 @@ mod program;
 mod protect;
 mod x11;
 
-pub use build::build;
+pub use build::{argv, build};
 pub use error::PlanError;
 pub use explain::{describe_step_for_error, explain_text};
 pub use media::{sound_dir, AudioPlan, GpuPlan, PULSE_CLIENT_CONF};
