@@ -92,7 +92,7 @@ pub fn run(args: RunArgs) -> i32 {
         claim: claim.as_ref(),
         plan: &plan,
         log: tee.as_ref().and(log.clone()),
-        tee: tee.as_mut(),
+        copying: Copying(tee.as_mut()),
     };
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()), &mut watch);
     // Close the bridge, the sandbox's sound socket and the nested display before nestbox says
@@ -298,16 +298,16 @@ struct Registering<'a> {
     claim: Option<&'a Claim>,
     plan: &'a Plan,
     log: Option<PathBuf>,
-    tee: Option<&'a mut crate::logs::Tee>,
+    copying: Copying<'a>,
 }
 
 impl crate::sandbox::Watch for Registering<'_> {
     fn fds(&self) -> Vec<std::os::fd::RawFd> {
-        self.tee.as_ref().map_or_else(Vec::new, |t| t.fds())
+        self.copying.fds()
     }
 
     fn readable(&mut self, fd: std::os::fd::RawFd) -> bool {
-        self.tee.as_mut().is_some_and(|t| t.readable(fd))
+        self.copying.readable(fd)
     }
 
     fn running(&mut self, pid1: libc::pid_t) {
