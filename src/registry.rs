@@ -305,6 +305,7 @@ mod tests {
                 seccomp: crate::seccomp::SeccompPlan {
                     deny: vec!["bpf".into()],
                     user_namespaces: false,
+                    architectures: vec!["x86_64".into()],
                 },
             },
         }

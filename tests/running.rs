@@ -537,3 +537,62 @@ fn a_second_xterm_opens_a_window_in_the_running_sandbox_and_stop_closes_both() {
             .then_some(())
     });
 }
+
+#[test]
+fn a_joined_process_dies_with_the_nestbox_that_started_it() {
+    unprivileged!("a_joined_process_dies_with_the_nestbox_that_started_it");
+    let env = TestEnv::new("join-kill");
+    shell_profile(&env, "app");
+    let id = std::process::id();
+    let app_sleep = format!("sleep 1021.{id}");
+    let mut first = start(&env, &["run", "app", &format!("exec {app_sleep}")], "first");
+    wait_listed(&env, "app");
+    // A joined process whose nestbox is killed goes with it, at once.
+    let joined_sleep = format!("sleep 1022.{id}");
+    let mut joiner = start(
+        &env,
+        &["run", "app", &format!("exec {joined_sleep}")],
+        "joiner",
+    );
+    wait_for(5, "the joined process in the sandbox", || {
+        (ps(&env)[0]["processes"].as_u64() == Some(3)).then_some(())
+    });
+    joiner.kill().unwrap();
+    joiner.wait().unwrap();
+    wait_for(5, "the joined process to die with its nestbox", || {
+        pids_with(&joined_sleep).is_empty().then_some(())
+    });
+    // Killed at every moment of its way in (entering, forking, confining), a joiner leaves
+    // nothing behind in the sandbox.
+    for (i, delay) in (0..40u64).map(|i| (i, i * 2)).chain([(40, 60), (41, 90)]) {
+        let marker = format!("sleep 1023.{id}{i:03}");
+        let mut joiner = start(&env, &["run", "app", &format!("exec {marker}")], "racer");
+        std::thread::sleep(Duration::from_millis(delay));
+        joiner.kill().unwrap();
+        joiner.wait().unwrap();
+        wait_for(
+            5,
+            &format!("no process of a joiner killed after {delay} ms"),
+            || pids_with(&marker).is_empty().then_some(()),
+        );
+    }
+    // PID 1 and the app alone remain; when the app ends, the sandbox ends with it.
+    wait_for(5, "the sandbox to hold only PID 1 and its app", || {
+        (ps(&env)[0]["processes"].as_u64() == Some(2)).then_some(())
+    });
+    // The app's sleep (not nestbox or its PID 1, whose command lines hold the script).
+    let app = pids_with(&app_sleep)
+        .into_iter()
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"))
+        })
+        .expect("the app's sleep");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(app as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = wait_exit(&mut first, 5);
+    assert_eq!(status.code(), Some(128 + 15));
+    assert!(names(&env).is_empty());
+}

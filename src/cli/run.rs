@@ -82,7 +82,7 @@ pub fn run(args: RunArgs) -> i32 {
         Some(Ok(helper)) => helper,
         Some(Err(code)) => return code,
     };
-    if !crate::seccomp::AVAILABLE {
+    if plan.seccomp.architectures.is_empty() {
         eprintln!("nestbox: no seccomp filter on this architecture yet (x86_64 only)");
     }
     if plan.confinement.landlock_abi == 0 {

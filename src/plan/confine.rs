@@ -97,5 +97,6 @@ pub(super) fn seccomp(profile: &Profile) -> crate::seccomp::SeccompPlan {
     crate::seccomp::SeccompPlan {
         deny,
         user_namespaces: s.user_namespaces,
+        architectures: crate::seccomp::native_architectures(),
     }
 }

@@ -91,7 +91,8 @@ fn overview(w: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(w, "Profile {} ({})", plan.profile, plan.source.display())?;
     writeln!(
         w,
-        "\nNamespaces: new user, mount, PID, IPC, UTS and cgroup namespaces; {net}"
+        "\nNamespaces: {}; {net}",
+        namespace_words(&plan.namespaces)
     )?;
     writeln!(
         w,
@@ -124,6 +125,26 @@ fn overview(w: &mut String, plan: &Plan) -> std::fmt::Result {
         "  killed with nestbox; no_new_privs; every capability dropped; working directory {}",
         plan.process.cwd.display()
     )
+}
+
+/// The namespaces the sandbox makes of its own, but the network's (said on its own).
+fn namespace_words(ns: &super::Namespaces) -> String {
+    let made: Vec<&str> = [
+        (ns.user, "user"),
+        (ns.mount, "mount"),
+        (ns.pid, "PID"),
+        (ns.ipc, "IPC"),
+        (ns.uts, "UTS"),
+        (ns.cgroup, "cgroup"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    match made.split_last() {
+        None => "none of its own".into(),
+        Some((last, [])) => format!("a new {last} namespace"),
+        Some((last, rest)) => format!("new {} and {last} namespaces", rest.join(", ")),
+    }
 }
 
 /// What the sandbox shares with the host, what it does not, and where its home lives.
@@ -195,27 +216,7 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
                 .join(", ")
         )?;
     }
-    let s = &plan.seccomp;
-    if !crate::seccomp::AVAILABLE {
-        writeln!(
-            w,
-            "System calls: no seccomp filter on this architecture yet (x86_64 only)"
-        )?;
-    }
-    writeln!(
-        w,
-        "System calls refused (EPERM), to 64-bit and 32-bit (i386) programs alike: {}; the TIOCSTI and TIOCLINUX ioctls; personality() but PER_LINUX; x32 calls (ENOSYS)",
-        s.deny.join(", ")
-    )?;
-    writeln!(
-        w,
-        "New user namespaces: {}",
-        if s.user_namespaces {
-            "allowed (the profile says user_namespaces = true)"
-        } else {
-            "refused (unshare and clone with CLONE_NEWUSER: EPERM; clone3: ENOSYS)"
-        }
-    )?;
+    seccomp(w, &plan.seccomp)?;
     writeln!(
         w,
         "Signals to processes outside: {}",
@@ -260,6 +261,50 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
             plan.home.display()
         ),
     }
+}
+
+/// The seccomp filter, as the plan has it: what it refuses, and to which programs.
+fn seccomp(w: &mut String, s: &crate::seccomp::SeccompPlan) -> std::fmt::Result {
+    let arch = |a: &str| s.architectures.iter().any(|x| x == a);
+    if s.architectures.is_empty() {
+        writeln!(
+            w,
+            "System calls: no seccomp filter (nestbox has none for this architecture yet: x86_64 only)"
+        )?;
+        return writeln!(
+            w,
+            "New user namespaces: {}",
+            if s.user_namespaces {
+                "allowed (the profile says user_namespaces = true)"
+            } else {
+                "not refused: there is no filter to refuse them"
+            }
+        );
+    }
+    let programs = if arch("x86_64") && arch("i386") {
+        "to 64-bit and 32-bit (i386) programs alike".to_string()
+    } else {
+        format!("to {} programs", s.architectures.join(" and "))
+    };
+    let x32 = if arch("x86_64") {
+        "; x32 calls (ENOSYS)"
+    } else {
+        ""
+    };
+    writeln!(
+        w,
+        "System calls refused (EPERM), {programs}: {}; the TIOCSTI and TIOCLINUX ioctls; personality() but PER_LINUX{x32}; programs of any other architecture are killed",
+        s.deny.join(", ")
+    )?;
+    writeln!(
+        w,
+        "New user namespaces: {}",
+        if s.user_namespaces {
+            "allowed (the profile says user_namespaces = true)"
+        } else {
+            "refused (unshare and clone with CLONE_NEWUSER: EPERM; clone3: ENOSYS)"
+        }
+    )
 }
 
 /// How the app reaches a display, if at all.

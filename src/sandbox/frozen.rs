@@ -90,8 +90,11 @@ pub struct Confined {
     pub landlock: Option<OwnedFd>,
     /// The file rules added to the Landlock ruleset once inside, paths inside.
     pub landlock_rules: Vec<LandlockRule>,
-    /// The seccomp filters every process started inside installs last, in order.
-    pub seccomp: Vec<seccompiler::BpfProgram>,
+    /// The seccomp filter every process started inside installs last (empty: none).
+    pub seccomp: seccompiler::BpfProgram,
+    /// The highest capability number this kernel knows: every one up to it leaves the bounding
+    /// set.
+    pub last_capability: u32,
 }
 
 impl Confined {
@@ -117,8 +120,25 @@ impl Confined {
             landlock,
             landlock_rules: landlock_rules(c)?,
             seccomp: crate::seccomp::compile(&inside.seccomp)?,
+            last_capability: last_capability(),
         })
     }
+}
+
+/// The kernel's highest capability number (/proc/sys/kernel/cap_last_cap), or, where that cannot
+/// be read, the highest the bounding set answers for (the caps crate asks it, capability by
+/// capability).
+fn last_capability() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            caps::runtime::thread_all_supported()
+                .iter()
+                .map(|c| u32::from(c.index()))
+                .max()
+                .unwrap_or(63)
+        })
 }
 
 /// One Landlock rule: `path` and what may be done beneath it, for a directory or for a file.

@@ -313,7 +313,7 @@ fn wait_for_socket(socket: &std::ffi::CStr) {
 }
 
 /// A new session (unless `new_session` is false: `nestbox enter` keeps the caller's terminal),
-/// every capability gone, no_new_privs, the Landlock rules and scopes, the seccomp filters last,
+/// every capability gone, no_new_privs, the Landlock rules and scopes, the seccomp filter last,
 /// then exec. Returns only on failure, with the stage that failed.
 pub fn exec(
     c: &Confined,
@@ -329,14 +329,14 @@ pub fn exec(
         sys::setsid().map_err(at(Stage::Prepare))?;
     }
     sys::chdir(&c.cwd).map_err(at(Stage::Cwd))?;
-    drop_capabilities().map_err(at(Stage::Capabilities))?;
+    drop_capabilities(c.last_capability).map_err(at(Stage::Capabilities))?;
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(at(Stage::NoNewPrivs))?;
     if let Some(ruleset) = &c.landlock {
         sys::landlock_restrict_self(ruleset.as_raw_fd()).map_err(at(Stage::Landlock))?;
     }
     sys::cloexec_from(3).map_err(at(Stage::Fds))?;
-    for program in &c.seccomp {
-        sys::seccomp_filter(program).map_err(at(Stage::Seccomp))?;
+    if !c.seccomp.is_empty() {
+        sys::seccomp_filter(&c.seccomp).map_err(at(Stage::Seccomp))?;
     }
     Err((
         Stage::Exec,
@@ -344,18 +344,17 @@ pub fn exec(
     ))
 }
 
-fn drop_capabilities() -> Result<(), Errno> {
-    use caps::CapSet;
-    let to_errno = |_| Errno::EPERM;
-    // The bounding set first: dropping from it needs CAP_SETPCAP, which the last steps remove.
-    for set in [
-        CapSet::Bounding,
-        CapSet::Ambient,
-        CapSet::Inheritable,
-        CapSet::Effective,
-        CapSet::Permitted,
-    ] {
-        caps::clear(None, set).map_err(to_errno)?;
+/// Every capability gone, by system calls alone (this runs after clone and fork: nothing here
+/// may allocate). The bounding set first: dropping from it needs CAP_SETPCAP, which the capset
+/// at the end removes.
+fn drop_capabilities(last: u32) -> Result<(), Errno> {
+    for cap in 0..=last {
+        match sys::prctl(libc::PR_CAPBSET_DROP, cap.into()) {
+            // A number past the kernel's own: nothing left to drop.
+            Err(Errno::EINVAL) => break,
+            r => r?,
+        }
     }
-    Ok(())
+    sys::clear_ambient_capabilities()?;
+    sys::clear_capabilities()
 }

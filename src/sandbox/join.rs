@@ -2,13 +2,13 @@
 //! enters the namespaces of the sandbox's PID 1 through a pidfd (all at once, the user namespace
 //! first), finds the program inside, and starts it as its child: the first process it makes after
 //! entering lands in the sandbox's PID namespace. The child takes on what the app took on (the
-//! environment, the Landlock rules and scopes, the seccomp filters, no capabilities, no_new_privs),
+//! environment, the Landlock rules and scopes, the seccomp filter, no capabilities, no_new_privs),
 //! from the registry's host-side copy; nestbox waits for it and passes signals on, as `run` does.
 
 use super::frozen::{Confined, Exec};
 use super::{
-    init, namespace_flags, read_failure, sys, wait_forwarding, Blocked, Failure, LaunchError,
-    Stage, Watch,
+    ensure_single_threaded, init, namespace_flags, read_failure, sys, wait_forwarding, Blocked,
+    Failure, LaunchError, Stage, Watch,
 };
 use crate::plan::Inside;
 use nix::errno::Errno;
@@ -97,6 +97,7 @@ pub fn join(
 ) -> Result<i32, LaunchError> {
     let confined = Confined::new(inside)?;
     let os = |what| move |errno| LaunchError::Os { what, errno };
+    ensure_single_threaded("join a sandbox")?;
     sys::setns(pid1.fd.as_raw_fd(), namespace_flags(&inside.namespaces))
         .map_err(os("cannot enter the sandbox's namespaces"))?;
     // Now in the sandbox's mount namespace, at its root: the program is looked up in there.
@@ -118,14 +119,16 @@ pub fn join(
     let (err_r, err_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(os("cannot make a pipe"))?;
     let blocked = Blocked::new()?;
-    // SAFETY: nestbox is single-threaded here (setns into a user namespace demands it).
+    // SAFETY: nestbox is single-threaded here (checked above; setns into a user namespace
+    // demands it too).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(os("cannot start a process in the sandbox")(Errno::last()));
     }
     if pid == 0 {
-        let Err((stage, errno)) =
-            init::exec(&confined, &exec, &blocked.old_mask, !args.keep_terminal);
+        let Err((stage, errno)) = die_with_joiner()
+            .map_err(|e| (Stage::Prepare, e))
+            .and_then(|()| init::exec(&confined, &exec, &blocked.old_mask, !args.keep_terminal));
         let f = Failure {
             stage: stage as u32,
             index: 0,
@@ -167,6 +170,19 @@ pub fn join(
             Err(LaunchError::Child { message, code })
         }
     }
+}
+
+/// In the joined process: die with the nestbox that started it, as the app dies with its own
+/// (SIGKILL when the parent goes). A nestbox that died before the request was made is caught
+/// too: its child was handed to the sandbox's PID 1 then. While the parent lives it sits
+/// outside the sandbox's PID namespace, where getppid() reads 0.
+fn die_with_joiner() -> Result<(), Errno> {
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)?;
+    // SAFETY: getppid cannot fail.
+    if unsafe { libc::getppid() } != 0 {
+        return Err(Errno::ESRCH);
+    }
+    Ok(())
 }
 
 /// `name` as the sandbox's shell would find it: itself when it holds a '/', else the first

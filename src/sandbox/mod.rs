@@ -121,6 +121,21 @@ pub enum LaunchError {
     Child { message: String, code: i32 },
     #[error("{what}: {errno}")]
     Os { what: &'static str, errno: Errno },
+    #[error("internal error: nestbox runs more than one thread and cannot {what} safely")]
+    Threaded { what: &'static str },
+}
+
+/// Whether this process has one thread, as it must to clone, fork or join a sandbox.
+pub use sys::single_threaded;
+
+/// Go on only in a single-threaded process: the child of a clone or fork runs on in nestbox's
+/// memory, where another thread may have held a lock (the allocator's, stdio's) at that moment.
+fn ensure_single_threaded(what: &'static str) -> Result<(), LaunchError> {
+    if single_threaded() {
+        Ok(())
+    } else {
+        Err(LaunchError::Threaded { what })
+    }
 }
 
 impl LaunchError {
@@ -163,6 +178,7 @@ pub fn launch(
     display_server: Option<libc::pid_t>,
     watch: &mut dyn Watch,
 ) -> Result<i32, LaunchError> {
+    ensure_single_threaded("start a sandbox")?;
     make_host_dirs(plan)?;
     let frozen = frozen::Frozen::new(plan)?;
     let os = |what| move |errno| LaunchError::Os { what, errno };

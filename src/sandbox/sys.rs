@@ -340,6 +340,55 @@ pub fn prctl(option: c_int, arg: c_ulong) -> SysResult {
     check(unsafe { libc::prctl(option, arg, 0, 0, 0) })
 }
 
+pub fn clear_ambient_capabilities() -> SysResult {
+    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes no further arguments.
+    check(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    })
+}
+
+/// Empty the effective, permitted and inheritable sets (capset, version 3: two 32-bit words).
+pub fn clear_capabilities() -> SysResult {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let header = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let none = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: a version-3 header and the two data words it asks for, both valid for the call.
+    check(unsafe { libc::syscall(libc::SYS_capset, &header, none.as_ptr()) } as c_int)
+}
+
+/// Whether this process has one thread: only then may it clone, fork or enter a user
+/// namespace and go on in the child as nestbox does (a second thread may hold a lock the child
+/// then waits on forever, and setns into a user namespace refuses a threaded caller).
+pub fn single_threaded() -> bool {
+    // Each thread is a directory in /proc/self/task: ".", ".." and one more.
+    std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.take(2).count() == 1)
+}
+
 pub fn setsid() -> SysResult {
     // SAFETY: no arguments.
     check(unsafe { libc::setsid() })

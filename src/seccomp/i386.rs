@@ -3,7 +3,10 @@
 //! filters for one architecture, so this one is written by hand: the same refusals as the main
 //! filter, by the i386 numbers of the same names.
 
-use super::{SeccompPlan, PERSONALITY_QUERY, PER_LINUX, TIOCLINUX, TIOCSTI};
+use super::{
+    op, SeccompPlan, JEQ_K, JSET_K, LD_W_ABS, PERSONALITY_QUERY, PER_LINUX, RET_K, TIOCLINUX,
+    TIOCSTI,
+};
 use seccompiler::{sock_filter, BpfProgram};
 
 #[path = "syscalls_i386.rs"]
@@ -11,12 +14,6 @@ mod syscalls;
 
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const AUDIT_ARCH_I386: u32 = 0x4000_0003;
-
-// Classic BPF opcodes (linux/bpf_common.h).
-const LD_W_ABS: u16 = 0x20;
-const JEQ_K: u16 = 0x05 | 0x10;
-const JSET_K: u16 = 0x05 | 0x40;
-const RET_K: u16 = 0x06;
 
 // Offsets in struct seccomp_data: nr, arch, then the arguments, 8 bytes each (the low half
 // first on little-endian x86; an i386 program's arguments are 32 bits).
@@ -40,24 +37,18 @@ pub fn number(name: &str) -> Option<u32> {
         .map(|i| syscalls::SYSCALLS[i].1)
 }
 
-fn op(code: u16, jt: u8, jf: u8, k: u32) -> sock_filter {
-    sock_filter { code, jt, jf, k }
-}
-
 /// One system call's check: when the number is `nr`, run `then` (which must return), else go on.
 fn case(program: &mut BpfProgram, nr: u32, then: &[sock_filter]) {
     program.push(op(JEQ_K, 0, then.len() as u8, nr));
     program.extend_from_slice(then);
 }
 
-/// The filter: x86_64 calls pass (the main filter judges them), i386 calls are judged here as
-/// the plan says, any other architecture (x32 has a number bit of its own and is refused by
-/// its own filter) is killed.
+/// The i386 part of the filter (x86_64 calls never reach it: [`dispatch`] sends them to the
+/// main part): i386 calls are judged as the plan says, any other architecture is killed (x32
+/// calls carry the x86_64 architecture and a number bit of their own, refused there).
 pub fn filter(plan: &SeccompPlan) -> BpfProgram {
     let mut p = vec![
         op(LD_W_ABS, 0, 0, ARCH),
-        op(JEQ_K, 0, 1, AUDIT_ARCH_X86_64),
-        op(RET_K, 0, 0, ALLOW),
         op(JEQ_K, 1, 0, AUDIT_ARCH_I386),
         op(RET_K, 0, 0, KILL),
         op(LD_W_ABS, 0, 0, NR),
@@ -117,26 +108,18 @@ pub fn filter(plan: &SeccompPlan) -> BpfProgram {
     p
 }
 
-/// seccompiler begins each filter by killing the process on any architecture but its own.
-/// Turned into "allow" (the i386 filter judges those calls, and kills other architectures), after
-/// checking the three instructions are the ones expected, so that a change in seccompiler fails
-/// the build's tests rather than the sandbox.
-pub fn pass_other_architectures(program: &mut BpfProgram) -> bool {
-    match program.get(..3) {
-        Some([load, check, kill])
-            if load.code == LD_W_ABS
-                && load.k == ARCH
-                && check.code == JEQ_K
-                && (check.jt, check.jf) == (1, 0)
-                && check.k == AUDIT_ARCH_X86_64
-                && kill.code == RET_K
-                && kill.k == KILL =>
-        {
-            program[2].k = ALLOW;
-            true
-        }
-        _ => false,
-    }
+/// One program from the two: `x86_64` judges the calls of this architecture (it must end each of
+/// its paths with a return), `i386` the calls of that one (it kills any other architecture).
+pub fn dispatch(x86_64: BpfProgram, i386: BpfProgram) -> BpfProgram {
+    const JA: u16 = 0x05;
+    let mut p = vec![
+        op(LD_W_ABS, 0, 0, ARCH),
+        op(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        op(JA, 0, 0, x86_64.len() as u32),
+    ];
+    p.extend(x86_64);
+    p.extend(i386);
+    p
 }
 
 #[cfg(test)]
@@ -154,6 +137,8 @@ mod tests {
         assert_eq!(number("arch_prctl"), Some(384));
         assert_eq!(number("no_such_call"), None);
     }
+
+    const JA: u16 = 0x05;
 
     /// A tiny classic-BPF interpreter, enough for these filters: what `program` answers for a
     /// call of `arch` with number `nr` and first two arguments.
@@ -173,6 +158,7 @@ mod tests {
                         k => panic!("load at {k}"),
                     }
                 }
+                JA => pc += i.k as usize,
                 JEQ_K => pc += usize::from(if acc == i.k { i.jt } else { i.jf }),
                 JSET_K => pc += usize::from(if acc & i.k != 0 { i.jt } else { i.jf }),
                 RET_K => return i.k,
@@ -188,6 +174,7 @@ mod tests {
                 .map(|s| s.to_string())
                 .collect(),
             user_namespaces,
+            architectures: crate::seccomp::native_architectures(),
         }
     }
 
@@ -210,9 +197,15 @@ mod tests {
         assert_eq!(i386(120, [0x11, 0]), ALLOW, "clone, a plain fork");
         assert_eq!(i386(310, [newuser, 0]), eperm, "unshare");
         assert_eq!(i386(435, [0, 0]), errno(libc::ENOSYS), "clone3");
-        // x86_64 calls are the main filter's; other architectures die.
-        assert_eq!(run(&f, AUDIT_ARCH_X86_64, 250, [0, 0]), ALLOW);
+        // Other architectures die.
         assert_eq!(run(&f, 0xc000_00b7, 3, [0, 0]), KILL);
+        // In the one program, x86_64 calls go to their own part, i386 calls to this one.
+        const X86_64_PART: u32 = errno(4095);
+        let both = dispatch(vec![op(RET_K, 0, 0, X86_64_PART)], f.clone());
+        assert_eq!(run(&both, AUDIT_ARCH_X86_64, 250, [0, 0]), X86_64_PART);
+        assert_eq!(run(&both, AUDIT_ARCH_I386, 54, [0, TIOCSTI as u32]), eperm);
+        assert_eq!(run(&both, AUDIT_ARCH_I386, 3, [0, 0]), ALLOW);
+        assert_eq!(run(&both, 0xc000_00b7, 3, [0, 0]), KILL);
         let open = filter(&plan(true));
         assert_eq!(run(&open, AUDIT_ARCH_I386, 120, [newuser, 0]), ALLOW);
         assert_eq!(run(&open, AUDIT_ARCH_I386, 435, [0, 0]), ALLOW);

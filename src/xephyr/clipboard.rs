@@ -48,7 +48,12 @@ pub fn start(
     )?;
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
-    // SAFETY: nestbox is single-threaded here; the child only runs the bridge and exits.
+    // The child goes on in nestbox's memory (it allocates, talks X): only safe with no other
+    // thread that could have held a lock at the fork.
+    if !crate::sandbox::single_threaded() {
+        return Err(XephyrError::Threaded);
+    }
+    // SAFETY: nestbox is single-threaded (checked above); the child only runs the bridge and exits.
     match unsafe { libc::fork() } {
         -1 => Err(XephyrError::Os {
             what: "fork the clipboard bridge",

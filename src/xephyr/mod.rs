@@ -31,6 +31,8 @@ pub enum XephyrError {
         #[source]
         source: std::io::Error,
     },
+    #[error("internal error: nestbox runs more than one thread and cannot fork the clipboard bridge safely")]
+    Threaded,
     #[error("cannot prepare the nested display: {what}: {errno}")]
     Os { what: &'static str, errno: Errno },
     #[error("Xephyr could not open a nested display on {host}: {reason}")]

@@ -502,6 +502,49 @@ fn explain_lists_shares_and_steps() {
 }
 
 #[test]
+fn explain_says_what_the_plan_holds_not_what_is_usual() {
+    let mut plan = build(&xterm(), &facts(), &host(), None, &[]).unwrap();
+    let text = explain_text(&plan);
+    assert!(
+        text.contains(
+            "Namespaces: new user, mount, PID, IPC, UTS and cgroup namespaces; new network"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("System calls refused (EPERM), to 64-bit and 32-bit (i386) programs alike")
+    );
+    // Another plan says other things: every line comes from it.
+    plan.namespaces.cgroup = false;
+    plan.namespaces.ipc = false;
+    plan.seccomp.architectures.clear();
+    let text = explain_text(&plan);
+    assert!(
+        text.contains("Namespaces: new user, mount, PID and UTS namespaces; new network"),
+        "{text}"
+    );
+    assert!(text.contains("System calls: no seccomp filter"), "{text}");
+    assert!(!text.contains("System calls refused"), "{text}");
+    assert!(text.contains("New user namespaces: not refused"), "{text}");
+}
+
+#[test]
+fn a_threaded_process_cannot_launch() {
+    // The test harness runs tests on threads of its own: this process has more than one.
+    assert!(!crate::sandbox::single_threaded());
+    let plan = build(&xterm(), &facts(), &host(), None, &[]).unwrap();
+    let err = crate::sandbox::launch(&plan, None, &mut ()).unwrap_err();
+    assert!(
+        matches!(err, crate::sandbox::LaunchError::Threaded { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "internal error: nestbox runs more than one thread and cannot start a sandbox safely"
+    );
+}
+
+#[test]
 fn persistent_home_behind_a_symlink_is_resolved_on_the_host() {
     // ~/.local -> /data/ann/local, and the profile's home does not exist yet.
     let fs = host()
