@@ -2,7 +2,7 @@
 //! namespace, builds the root, then forks the app as PID 2 and becomes its reaper (`init`).
 //! No parsing, no allocation, no logging: a failure leaves as a [`Failure`] record on the error pipe.
 
-use super::frozen::{Dst, Frozen, Step, NEW_ROOT, OLD_ROOT};
+use super::frozen::{Dst, Frozen, Step};
 use super::init;
 use super::sys::{self, Fd, SysResult};
 use super::{Failure, Stage};
@@ -13,18 +13,17 @@ use std::os::fd::RawFd;
 const SETGROUPS: &CStr = c"/proc/self/setgroups";
 const UID_MAP: &CStr = c"/proc/self/uid_map";
 const GID_MAP: &CStr = c"/proc/self/gid_map";
-const BASE: &CStr = c"/tmp";
 const SLASH: &CStr = c"/";
 const DOT: &CStr = c".";
-const NEW_ROOT_C: &CStr = c"newroot";
-const OLD_ROOT_C: &CStr = c"oldroot";
-const TMPFS: &CStr = c"tmpfs";
 
 pub struct Fds {
     /// Write end of the error pipe (close-on-exec).
     pub error: RawFd,
     /// Read end of a pipe whose write end only the parent holds: it hangs up when the parent dies.
     pub alive: RawFd,
+    /// With a network namespace of its own: this end of the channel its helper sends it over,
+    /// and the helper's end (closed here first thing).
+    pub network: Option<(RawFd, RawFd)>,
 }
 
 /// Report a failure and exit. Never returns.
@@ -49,15 +48,21 @@ pub fn check(result: SysResult, err: RawFd, stage: Stage) {
 /// Entry point of the cloned child.
 pub fn main(frozen: &Frozen, fds: Fds, parent_mask: &libc::sigset_t) -> ! {
     let err = fds.error;
+    if let Some((_, helper)) = fds.network {
+        // SAFETY: our copy of the helper's end: the channel must close when the helper goes.
+        unsafe { libc::close(helper) };
+    }
     check(die_with_parent(fds.alive), err, Stage::Prepare);
     check(sys::setsid(), err, Stage::Prepare);
     check(map_ids(frozen), err, Stage::IdMaps);
-    check(enter_base(), err, Stage::BaseRoot);
-    build_root(frozen, err);
-    check(enter_new_root(), err, Stage::PivotRoot);
+    let root = new_root(frozen).unwrap_or_else(|e| fail(err, Stage::BaseRoot, 0, e));
+    build_root(frozen, &root, err);
+    check(enter_new_root(&root), err, Stage::PivotRoot);
     check(sys::sethostname(&frozen.hostname), err, Stage::Hostname);
-    if frozen.new_network {
-        check(sys::loopback_up(), err, Stage::Loopback);
+    if let Some((channel, _)) = fds.network {
+        if let Err((step, e)) = super::network::join_from_helper(channel) {
+            fail(err, Stage::Network, step as usize, e);
+        }
     }
     init::run(frozen, err, parent_mask)
 }
@@ -88,45 +93,39 @@ fn map_ids(frozen: &Frozen) -> SysResult {
     sys::write_existing(GID_MAP, &frozen.gid_map)
 }
 
-/// Stop mount events flowing back to the host, then pivot into a scratch tmpfs that holds the old
-/// root at /oldroot and an empty /newroot (the bubblewrap way: sources stay reachable under /oldroot).
-fn enter_base() -> SysResult {
+/// Stop mount events flowing back to the host, and make the new root: a tmpfs stacked on the
+/// host's root. This process's root stays the host's (a lookup never enters a mount stacked on
+/// the root it starts from), so bind sources are the host's paths as they are, while the new
+/// root is reached only through the descriptor returned. One pivot_root and one unmount follow,
+/// where a scratch root in between (bubblewrap's way) costs one more of each: each pivot walks
+/// every process of the machine, each unmount waits for an RCU grace period.
+fn new_root(frozen: &Frozen) -> Result<Fd, Errno> {
+    let Some(Step::Root { mode }) = frozen.steps.first() else {
+        return Err(Errno::EINVAL);
+    };
     sys::mount(None, SLASH, None, libc::MS_SLAVE | libc::MS_REC, None)?;
-    sys::mount(
-        Some(TMPFS),
-        BASE,
-        Some(TMPFS),
-        libc::MS_NOSUID | libc::MS_NODEV,
-        None,
+    let root = sys::new_fs(
+        c"tmpfs",
+        &[(c"mode", mode)],
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
     )?;
-    sys::chdir(BASE)?;
-    sys::mkdir(NEW_ROOT_C, 0o755)?;
-    sys::mkdir(OLD_ROOT_C, 0o755)?;
-    sys::pivot_root(DOT, OLD_ROOT_C)?;
-    sys::chdir(SLASH)
+    sys::attach(&root, &sys::open_dir(SLASH)?)?;
+    Ok(root)
 }
 
-/// Mount the root tmpfs on /newroot, then apply every step beneath an fd of it.
-fn build_root(frozen: &Frozen, err: RawFd) {
-    let Some(Step::Root { data }) = frozen.steps.first() else {
-        fail(err, Stage::Mount, 0, Errno::EINVAL);
-    };
-    let flags = libc::MS_NOSUID | libc::MS_NODEV;
-    if let Err(e) = sys::mount(Some(TMPFS), NEW_ROOT, Some(TMPFS), flags, Some(data)) {
-        fail(err, Stage::Mount, 0, e);
-    }
-    let root = sys::open_dir(NEW_ROOT).unwrap_or_else(|e| fail(err, Stage::Mount, 0, e));
+/// Apply every step beneath the new root (the first, the root itself, is made already).
+fn build_root(frozen: &Frozen, root: &Fd, err: RawFd) {
     for (i, step) in frozen.steps.iter().enumerate() {
-        if let Err(e) = apply(&root, step) {
+        if let Err(e) = apply(root, step) {
             fail(err, Stage::Mount, i, e);
         }
     }
 }
 
-/// Let go of the host's root and make /newroot the root.
-fn enter_new_root() -> SysResult {
-    sys::umount_detach(OLD_ROOT)?;
-    sys::chdir(NEW_ROOT)?;
+/// Make the new root this process's root, and let go of the host's (stacked on top of it by
+/// pivot_root, then unmounted).
+fn enter_new_root(root: &Fd) -> SysResult {
+    sys::fchdir(root)?;
     sys::pivot_root(DOT, DOT)?;
     sys::umount_detach(DOT)?;
     sys::chdir(SLASH)
@@ -163,7 +162,7 @@ fn apply(root: &Fd, step: &Step) -> SysResult {
         MOUNT_ATTR_RDONLY as RDONLY,
     };
     match step {
-        // Mounted by `build_root` before the root's fd exists.
+        // Made by `new_root`, which gave the root's fd.
         Step::Root { .. } => Ok(()),
         Step::Tmpfs { dst, mode } => sys::attach(
             &sys::new_fs(c"tmpfs", &[(c"mode", mode)], NOSUID | NODEV)?,

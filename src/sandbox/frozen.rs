@@ -4,15 +4,10 @@
 use crate::plan::{BindKind, Inside, Mount, Plan};
 use crate::sandbox::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
 use libc::c_char;
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
-
-/// Where the host's root is seen while the new root is built.
-pub const OLD_ROOT: &CStr = c"/oldroot";
-/// Where the new root is built.
-pub const NEW_ROOT: &CStr = c"/newroot";
 
 /// A path inside the new root, relative to it ("." for the root itself), with every component as
 /// (parent, name) so that missing directories can be made beneath the root's fd.
@@ -24,7 +19,7 @@ pub struct Dst {
 pub enum Step {
     /// The tmpfs that becomes the root (the plan's first step).
     Root {
-        data: CString,
+        mode: CString,
     },
     Tmpfs {
         dst: Dst,
@@ -70,8 +65,6 @@ pub struct Frozen {
     pub gid_map: Vec<u8>,
     pub steps: Vec<Step>,
     pub hostname: CString,
-    /// A new network namespace, whose loopback interface must be brought up.
-    pub new_network: bool,
     pub app: Exec,
     /// Started before the app, with the same environment and confinement.
     pub window_manager: Option<Exec>,
@@ -241,19 +234,15 @@ impl Dst {
     }
 }
 
-/// A host path as the child sees it, under /oldroot.
+/// A host path as the child sees it: as it is (the child's root is the host's until it pivots).
 fn host(path: &Path) -> Result<CString, FreezeError> {
-    let mut full = OLD_ROOT.to_bytes().to_vec();
-    full.extend_from_slice(path.as_os_str().as_bytes());
-    cstr("path", &full)
+    cstr("path", path.as_os_str().as_bytes())
 }
 
 fn step(m: &Mount) -> Result<Step, FreezeError> {
     let mode = |mode: &u32| cstr("mode", format!("{mode:04o}").as_bytes());
     Ok(match m {
-        Mount::Tmpfs { dst, mode: m } if dst == Path::new("/") => Step::Root {
-            data: cstr("mode", format!("mode={m:04o}").as_bytes())?,
-        },
+        Mount::Tmpfs { dst, mode: m } if dst == Path::new("/") => Step::Root { mode: mode(m)? },
         Mount::Tmpfs { dst, mode: m } => Step::Tmpfs {
             dst: Dst::new(dst)?,
             mode: mode(m)?,
@@ -310,7 +299,6 @@ impl Frozen {
             gid_map: map(plan.gid_map),
             steps,
             hostname: cstr("host name", plan.hostname.as_bytes())?,
-            new_network: plan.namespaces.net,
             app: Exec::new(&p.program, &p.argv)?,
             window_manager: plan
                 .window_manager()

@@ -6,6 +6,7 @@ mod child;
 mod frozen;
 mod init;
 mod join;
+mod network;
 mod sys;
 
 pub use join::{join, process_start_time, seen_inside, JoinArgs, Pid1};
@@ -26,7 +27,7 @@ pub enum Stage {
     Mount,
     PivotRoot,
     Hostname,
-    Loopback,
+    Network,
     Fork,
     Cwd,
     Capabilities,
@@ -46,7 +47,7 @@ impl Stage {
         Stage::Mount,
         Stage::PivotRoot,
         Stage::Hostname,
-        Stage::Loopback,
+        Stage::Network,
         Stage::Fork,
         Stage::Cwd,
         Stage::Capabilities,
@@ -189,8 +190,14 @@ pub fn launch(
 
     let blocked = Blocked::new()?;
     let old_mask = blocked.old_mask;
+    // The network namespace is made beside the child, by a helper (network.rs).
+    let channel = plan
+        .namespaces
+        .net
+        .then(network::Channel::new)
+        .transpose()?;
 
-    let flags = clone_flags(&plan.namespaces);
+    let flags = clone_flags(&plan.namespaces) & !libc::CLONE_NEWNET;
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of a single-threaded process. The child
     // runs only child::main, which never returns.
     let pid = unsafe {
@@ -209,6 +216,9 @@ pub fn launch(
         let fds = child::Fds {
             error: err_w.as_raw_fd(),
             alive: alive_r.as_raw_fd(),
+            network: channel
+                .as_ref()
+                .map(|c| (c.child.as_raw_fd(), c.helper_fd())),
         };
         std::mem::forget(err_w);
         std::mem::forget(alive_r);
@@ -220,10 +230,22 @@ pub fn launch(
     let pid = pid as libc::pid_t;
     drop(err_w);
     drop(alive_r);
+    let helper = match channel.map(|c| network::start_helper(pid, c)) {
+        Some(Err(e)) => {
+            // SAFETY: plain kill of our child, which cannot go on without its network.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return Err(e);
+        }
+        Some(Ok(helper)) => Some(helper),
+        None => None,
+    };
     drop(frozen);
     watch.cloned(pid);
     let failure = read_failure(&err_r);
     drop(err_r);
+    if let Some(helper) = helper {
+        network::reap(helper);
+    }
     if failure.is_none() {
         watch.running(pid);
     }
@@ -471,6 +493,10 @@ fn child_error(plan: &Plan, f: Failure) -> LaunchError {
             ),
             125,
         ),
+        Some(Stage::Network) => (
+            format!("cannot {}: {why}", network::NetStep::words(f.index)),
+            125,
+        ),
         Some(Stage::Fork) if f.index == 1 => {
             (format!("cannot start the window manager: {why}"), 125)
         }
@@ -488,11 +514,11 @@ fn stage_words(stage: Stage, plan: &Plan) -> String {
     match stage {
         Stage::Prepare => "prepare the sandbox's first process".into(),
         Stage::IdMaps => "map the user and group ids into the sandbox".into(),
-        Stage::BaseRoot => "set up the scratch root".into(),
+        Stage::BaseRoot => "make the sandbox's root".into(),
         Stage::Mount => "mount".into(),
         Stage::PivotRoot => "switch to the sandbox's root".into(),
         Stage::Hostname => format!("set the host name {:?}", plan.hostname),
-        Stage::Loopback => "bring up the loopback interface".into(),
+        Stage::Network => "set up the sandbox's network".into(),
         Stage::Fork => "start the app process".into(),
         Stage::Cwd => format!("enter the working directory {}", plan.process.cwd.display()),
         Stage::Capabilities => "drop capabilities".into(),

@@ -82,9 +82,9 @@ pub fn chdir(path: &CStr) -> SysResult {
     check(unsafe { libc::chdir(path.as_ptr()) })
 }
 
-/// mkdir, where an existing path counts as success.
-pub fn mkdir(path: &CStr, mode: u32) -> SysResult {
-    mkdir_in(None, path, mode)
+pub fn fchdir(dir: &Fd) -> SysResult {
+    // SAFETY: dir is an open descriptor.
+    check(unsafe { libc::fchdir(dir.0) })
 }
 
 /// A directory, opened O_PATH (for the new root itself).
@@ -224,7 +224,7 @@ pub fn is_dir(fd: &Fd) -> Result<bool, Errno> {
     Ok(file_type(fd.0)? == libc::S_IFDIR)
 }
 
-/// A bind's source (a host path under /oldroot, which the plan made free of symlinks), opened
+/// A bind's source (a host path, which the plan made free of symlinks), opened
 /// without following any: a link planted there since the plan was made fails the launch (ELOOP)
 /// instead of steering the bind elsewhere.
 pub fn open_source(path: &CStr) -> Result<Fd, Errno> {
@@ -236,7 +236,7 @@ pub fn open_source(path: &CStr) -> Result<Fd, Errno> {
     )
 }
 
-/// A detached copy of the mount tree at `path` (a host path under /oldroot), or at `fd` when
+/// A detached copy of the mount tree at `path` (a host path), or at `fd` when
 /// `path` is empty.
 pub fn clone_tree(fd: Option<&Fd>, path: &CStr) -> Result<Fd, Errno> {
     let (dirfd, empty) = match fd {
