@@ -131,18 +131,25 @@ fn enter_new_root(root: &Fd) -> SysResult {
     sys::chdir(SLASH)
 }
 
-/// Make every missing ancestor of `dst` beneath `root`, and open the last one.
-fn parent_of<'d>(root: &Fd, dst: &'d Dst) -> Result<(Fd, &'d CStr), Errno> {
-    let ((parent, name), ancestors) = dst.parts.split_last().ok_or(Errno::EINVAL)?;
-    for (above, dir) in ancestors {
+/// Make the ancestors of `dst` beneath `root` that no earlier step made.
+fn make_ancestors(root: &Fd, dst: &Dst) -> SysResult {
+    let ancestors = dst.parts.len().checked_sub(1).ok_or(Errno::EINVAL)?;
+    for (above, dir) in dst.parts[..ancestors].iter().skip(dst.made) {
         sys::mkdir_in(Some(&sys::resolve(root, above, true)?), dir, 0o755)?;
     }
+    Ok(())
+}
+
+/// Make every missing ancestor of `dst` beneath `root`, and open the last one.
+fn parent_of<'d>(root: &Fd, dst: &'d Dst) -> Result<(Fd, &'d CStr), Errno> {
+    make_ancestors(root, dst)?;
+    let (parent, name) = dst.parts.last().ok_or(Errno::EINVAL)?;
     Ok((sys::resolve(root, parent, true)?, name))
 }
 
 /// `dst` as a directory to mount on, made if missing.
 fn dir_target(root: &Fd, dst: &Dst) -> Result<Fd, Errno> {
-    if !dst.parts.is_empty() {
+    if !dst.parts.is_empty() && dst.made < dst.parts.len() {
         let (parent, name) = parent_of(root, dst)?;
         sys::mkdir_in(Some(&parent), name, 0o755)?;
     }
@@ -151,8 +158,8 @@ fn dir_target(root: &Fd, dst: &Dst) -> Result<Fd, Errno> {
 
 /// `dst` as a file to mount on, made if missing.
 fn file_target(root: &Fd, dst: &Dst) -> Result<Fd, Errno> {
-    let (parent, name) = parent_of(root, dst)?;
-    sys::create_mount_file(&parent, name)?;
+    make_ancestors(root, dst)?;
+    sys::create_mount_file(root, &dst.path)?;
     sys::resolve(root, &dst.path, false)
 }
 

@@ -14,6 +14,9 @@ use std::path::{Component, Path};
 pub struct Dst {
     pub path: CString,
     pub parts: Vec<(CString, CString)>,
+    /// How many of the leading parts an earlier step has made a directory already (and no
+    /// later mount has covered since): the child makes only the rest.
+    pub made: usize,
 }
 
 pub enum Step {
@@ -230,7 +233,49 @@ impl Dst {
         Ok(Dst {
             path: cstr("path", &path)?,
             parts,
+            made: 0,
         })
+    }
+}
+
+/// Which directories each step finds made by the steps before it, so that the child (where
+/// system calls are the whole cost) neither makes them again nor opens each ancestor to try. A
+/// step that mounts something at a path covers whatever was known beneath it.
+fn mark_made_directories(steps: &mut [Step]) {
+    let mut made: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    for step in steps.iter_mut() {
+        let (dst, mounts_dir) = match step {
+            Step::Root { .. } => continue,
+            Step::Tmpfs { dst, .. } | Step::Proc { dst } | Step::Devpts { dst } => (dst, true),
+            Step::Bind { dst, .. } => (dst, false),
+            Step::Symlink { dst, .. } | Step::File { dst, .. } => (dst, false),
+            Step::Protect { .. } | Step::ReadOnly { .. } => continue,
+        };
+        let full = |(parent, name): &(CString, CString)| -> Vec<u8> {
+            if parent.as_bytes() == b"." {
+                name.as_bytes().to_vec()
+            } else {
+                [parent.as_bytes(), b"/", name.as_bytes()].concat()
+            }
+        };
+        dst.made = dst
+            .parts
+            .iter()
+            .take_while(|part| made.contains(&full(part)))
+            .count();
+        let ancestors = dst.parts.len().saturating_sub(1);
+        for part in &dst.parts[..ancestors] {
+            made.insert(full(part));
+        }
+        let here = dst.path.as_bytes().to_vec();
+        let mounts_here = !matches!(step, Step::Symlink { .. } | Step::File { .. });
+        if mounts_here {
+            let below = [here.as_slice(), b"/"].concat();
+            made.retain(|p| !p.starts_with(&below));
+        }
+        if mounts_dir {
+            made.insert(here);
+        }
     }
 }
 
@@ -289,7 +334,8 @@ fn step(m: &Mount) -> Result<Step, FreezeError> {
 
 impl Frozen {
     pub fn new(plan: &Plan) -> Result<Frozen, FreezeError> {
-        let steps = plan.mounts.iter().map(step).collect::<Result<_, _>>()?;
+        let mut steps: Vec<Step> = plan.mounts.iter().map(step).collect::<Result<_, _>>()?;
+        mark_made_directories(&mut steps);
         let p = &plan.process;
         let map = |m: crate::plan::IdMap| {
             format!("{} {} {}\n", m.inside, m.outside, m.count).into_bytes()
@@ -347,5 +393,38 @@ mod tests {
         );
         let root = Dst::new(Path::new("/")).unwrap();
         assert_eq!((root.path.to_bytes(), root.parts.len()), (&b"."[..], 0));
+    }
+
+    #[test]
+    fn directories_made_by_earlier_steps_are_known_until_covered() {
+        let dst = |p: &str| Dst::new(Path::new(p)).unwrap();
+        let tmpfs = |p: &str| Step::Tmpfs {
+            dst: dst(p),
+            mode: c"0755".into(),
+        };
+        let file = |p: &str| Step::File {
+            dst: dst(p),
+            mode: 0o644,
+            bytes: Vec::new(),
+        };
+        let mut steps = vec![
+            file("/etc/passwd"),
+            file("/etc/group"),
+            tmpfs("/run/user/1000"),
+            file("/run/user/1000/x"),
+            tmpfs("/run"),
+            file("/run/user/1000/y"),
+        ];
+        mark_made_directories(&mut steps);
+        let made: Vec<usize> = steps
+            .iter()
+            .map(|s| match s {
+                Step::Tmpfs { dst, .. } | Step::File { dst, .. } => dst.made,
+                _ => unreachable!(),
+            })
+            .collect();
+        // /etc made by the first; /run/user/1000 is a directory once mounted; a tmpfs on /run
+        // covers /run/user, which the last step must make again.
+        assert_eq!(made, [0, 1, 0, 3, 1, 1]);
     }
 }

@@ -163,18 +163,29 @@ pub fn mkdir_in(dir: Option<&Fd>, name: &CStr, mode: u32) -> SysResult {
     }
 }
 
-/// An empty file to mount over, unless something is there already. Never follows a symlink and
-/// never opens what is there (a FIFO would block).
-pub fn create_mount_file(dir: &Fd, name: &CStr) -> SysResult {
+/// An empty file to mount over at `path` beneath `root` (its parent resolved as `resolve` does),
+/// unless something is there already. Never follows a symlink at the end and never opens what
+/// is there (a FIFO would block).
+pub fn create_mount_file(root: &Fd, path: &CStr) -> SysResult {
     let flags = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
-    // SAFETY: name is a valid C string; the fd is closed at once.
-    let fd = unsafe { libc::openat(dir.0, name.as_ptr(), flags, 0o644) };
-    match check(fd) {
-        Ok(()) => {
-            // SAFETY: fd was just opened by us.
-            unsafe { libc::close(fd) };
-            Ok(())
-        }
+    // SAFETY: open_how is plain data; zeroed is a valid value.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = flags as u64;
+    how.mode = 0o644;
+    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: how lives across the call and its size is passed; path is a valid C string.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.0,
+            path.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    match check_fd(fd) {
+        // Closed on drop.
+        Ok(_) => Ok(()),
         Err(Errno::EEXIST) => Ok(()),
         Err(e) => Err(e),
     }
