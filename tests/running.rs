@@ -378,7 +378,8 @@ fn share_files_binds_the_files_named_and_joins_only_where_they_are_seen() {
     // A viewer that prints each word and the file it names, and saves into the first.
     env.profile(
         "view",
-        "[run]\ncommand = [\"sh\", \"-c\", \"for f; do echo \\\"$f\\\"; cat \\\"$f\\\" 2>/dev/null; done; echo saved >> \\\"$1\\\"; sleep 2\", \"view\"]\n",
+        "[run]\ncommand = [\"sh\", \"-c\", \"for f; do echo \\\"$f\\\"; cat \\\"$f\\\" 2>/dev/null; done; echo saved >> \\\"$1\\\"; sleep 2\", \"view\"]\n\
+         [sandbox]\nshared_files = \"read-write\"\n",
     );
     let uri = format!("file://{}/my%20doc.txt", docs.display());
     let mut first = env.nestbox(&[

@@ -7,7 +7,7 @@ use crate::host::{GpuHost, HostFacts, RealFs};
 use crate::plan::Plan;
 use crate::profile::{
     Access, Audio, BindSpec, Gpu, Location, NestedSize, Network, Profile, ProfilePath, SearchPath,
-    X11,
+    SharedFiles, X11,
 };
 use std::path::PathBuf;
 
@@ -80,12 +80,14 @@ impl Target {
         tracing::debug!(?profile, "profile resolved");
         let shared = match (self.share_files, std::env::current_dir()) {
             (true, Ok(cwd)) => {
-                let (shared, others) = super::share::find(args, &cwd);
-                for p in others {
-                    eprintln!(
-                        "nestbox: --share-files: {} is not a regular file; not shared",
-                        p.display()
-                    );
+                let home = std::fs::canonicalize(&facts.home).unwrap_or(facts.home.clone());
+                let owner = super::share::Owner {
+                    home: &home,
+                    uid: facts.uid,
+                };
+                let (shared, refused) = super::share::find(args, &cwd, &owner);
+                for r in refused {
+                    eprintln!("nestbox: --share-files: {r}");
                 }
                 shared
             }
@@ -116,7 +118,10 @@ impl Loaded {
             self.profile.binds.push(BindSpec {
                 src: ProfilePath::Absolute(s.host.clone()),
                 dst: ProfilePath::Absolute(dst.clone()),
-                access: Access::ReadWrite,
+                access: match self.profile.shared_files {
+                    SharedFiles::ReadOnly => Access::ReadOnly,
+                    SharedFiles::ReadWrite => Access::ReadWrite,
+                },
                 optional: false,
                 origin: Location {
                     path: "--share-files".into(),

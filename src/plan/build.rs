@@ -151,6 +151,7 @@ pub fn build(
         seccomp: seccomp(profile),
         protected,
         session_bus,
+        shared_files: profile.shared_files,
         notes: b.notes,
         process: Process {
             program: program_path,

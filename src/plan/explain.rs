@@ -248,6 +248,15 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
                 .map_or("?", String::as_str)
         )?,
     }
+    writeln!(
+        w,
+        "Files handed to a launch (--share-files, as desktop launchers do): {}",
+        match plan.shared_files {
+            crate::profile::SharedFiles::ReadOnly => "read-only, each file alone",
+            crate::profile::SharedFiles::ReadWrite =>
+                "read-write, each file alone (the profile says shared_files = \"read-write\")",
+        }
+    )?;
     match &plan.home_backing {
         Some(dir) => writeln!(
             w,

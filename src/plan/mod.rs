@@ -235,6 +235,8 @@ pub struct Plan {
     pub protected: Vec<PathBuf>,
     /// A D-Bus session bus of the sandbox's own, started by PID 1 before the app.
     pub session_bus: Option<Command>,
+    /// How files handed to a launch with --share-files are bound.
+    pub shared_files: crate::profile::SharedFiles,
     /// What the plan left out and why (an optional bind through a link nestbox will not
     /// follow): said on stderr at launch, and by explain.
     pub notes: Vec<String>,

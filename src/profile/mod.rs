@@ -8,7 +8,7 @@ mod validate;
 
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
-pub use schema::{Audio, Clipboard, Gpu, Home, Network, SessionBus, X11};
+pub use schema::{Audio, Clipboard, Gpu, Home, Network, SessionBus, SharedFiles, X11};
 pub use validate::{managed_env, parse_size, NESTED_SIZE_RANGE};
 
 use serde::Serialize;
@@ -124,6 +124,8 @@ pub struct Profile {
     pub gpu: Gpu,
     pub home: Home,
     pub session_bus: SessionBus,
+    /// How files handed to a launch with --share-files are bound.
+    pub shared_files: SharedFiles,
     pub sys: bool,
     pub opt: bool,
     pub binds: Vec<BindSpec>,
@@ -154,6 +156,7 @@ impl Profile {
             gpu: Gpu::None,
             home: Home::Persistent,
             session_bus: SessionBus::None,
+            shared_files: SharedFiles::ReadOnly,
             sys: false,
             opt: false,
             binds: Vec::new(),

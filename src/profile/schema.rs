@@ -51,6 +51,7 @@ pub struct RawSandbox {
     pub capabilities: Option<Spanned<toml::Value>>,
     pub home: Option<Home>,
     pub session_bus: Option<SessionBus>,
+    pub shared_files: Option<SharedFiles>,
     pub sys: Option<bool>,
     pub opt: Option<bool>,
 }
@@ -190,6 +191,18 @@ pub enum SessionBus {
     /// A dbus-daemon of the sandbox's own, started before the app: single-instance apps (Firefox,
     /// GTK apps) find their running instance there, never one of the host's.
     Private,
+}
+
+/// How a file handed to a launch (`--share-files`, as desktop launchers pass documents) is
+/// bound into the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SharedFiles {
+    /// The app can read it (viewers, players): a document opened from a launcher cannot be
+    /// changed by the app that opens it.
+    ReadOnly,
+    /// The app can save it too (editors).
+    ReadWrite,
 }
 
 /// What backs the sandbox's home directory.

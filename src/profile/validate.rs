@@ -201,6 +201,7 @@ pub(super) fn apply(
     into.gpu = s.gpu.unwrap_or(into.gpu);
     into.home = s.home.unwrap_or(into.home);
     into.session_bus = s.session_bus.unwrap_or(into.session_bus);
+    into.shared_files = s.shared_files.unwrap_or(into.shared_files);
     into.sys = s.sys.unwrap_or(into.sys);
     into.opt = s.opt.unwrap_or(into.opt);
     let lists = [

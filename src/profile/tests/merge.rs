@@ -121,6 +121,7 @@ fn extends_chain_merges_into_the_exact_profile() {
         gpu: Gpu::Dri,
         home: Home::Tmpfs,
         session_bus: crate::profile::SessionBus::None,
+        shared_files: crate::profile::SharedFiles::ReadOnly,
         sys: true,
         opt: true,
         // Appended; mid's rw /etc/fonts replaces base's ro /etc/fonts and moves to its place.
