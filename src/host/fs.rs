@@ -44,7 +44,7 @@ pub trait HostFs {
     }
 
     /// `path` with every symlink resolved, or none when some part of it is missing. Bind sources
-    /// are resolved on the host this way, since the child sees the host only under /oldroot.
+    /// are resolved on the host this way: the child opens them without following any link.
     fn realpath(&self, path: &Path) -> Option<PathBuf> {
         let mut pending = Vec::new();
         push_parts(&mut pending, path);

@@ -204,8 +204,8 @@ impl Builder<'_> {
     pub(super) fn push(&mut self, m: Mount) {
         self.mounts.push(m);
     }
-    /// Bind host `src` at `dst`; the source is resolved on the host first (the child sees the host
-    /// only under /oldroot, where an absolute symlink would point elsewhere). False when missing.
+    /// Bind host `src` at `dst`; the source is resolved on the host first (the child opens it
+    /// without following any link, so a link planted later fails the launch). False when missing.
     pub(super) fn bind(&mut self, src: &Path, dst: PathBuf, kind: BindKind) -> bool {
         match self.fs.realpath(src) {
             Some(src) => {
