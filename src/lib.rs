@@ -26,4 +26,5 @@ mod reap;
 pub mod registry;
 pub mod sandbox;
 pub mod seccomp;
+pub mod terminal;
 pub mod xephyr;

@@ -133,3 +133,100 @@ fn shared_files_are_read_only_unless_the_profile_says_read_write() {
         .unwrap()
         .ends_with("~/x\n"));
 }
+
+/// A profile whose persistent home holds a `.bashrc` that leaves a reader behind: a process in
+/// a session of its own that waits for the shell to be gone, then reads the terminal it got.
+fn planted_reader(env: &TestEnv, name: &str, command: &str) {
+    env.profile(name, &format!("[run]\ncommand = {command}\n"));
+    let home = env.backing_home(name);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join(".bashrc"),
+        "setsid -f sh -c 'sleep 1; while :; do dd bs=256 count=1 2>/dev/null; sleep 0.05; done >> ~/stolen'\n\
+         echo READER-STARTED\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_process_left_behind_by_enter_cannot_read_the_users_terminal() {
+    unprivileged!("a_process_left_behind_by_enter_cannot_read_the_users_terminal");
+    let env = TestEnv::new("enter-tty");
+    let marker = format!("sleep 1031.{}", std::process::id());
+    planted_reader(&env, "t", &format!("[\"sh\", \"-c\", \"exec {marker}\"]"));
+    let mut app = env.nestbox(&["run", "t"]).spawn().unwrap();
+    wait_for(10, "the sandbox to be listed", || {
+        stdout(&env.run(&["ps"])).contains("\nt ").then_some(())
+    });
+    let shell = HostShell::start(&env);
+    shell.type_in("nestbox enter t\n");
+    shell.wait_for("READER-STARTED", 10);
+    shell.type_in("exit\n");
+    shell.wait_for_count("HOST$ ", 2, 10);
+    // The reader is at work by now (it waited a second for the shell to go).
+    wait_for(10, "the reader to run", || {
+        (!pids_with("while :; do dd").is_empty()).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Typed at the host shell, passwords among it.
+    shell.type_in("echo typed-one\n");
+    shell.type_in("secret-password-two\n");
+    shell.type_in("echo typed-three\n");
+    shell.wait_for("typed-three", 10);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let stolen = std::fs::read_to_string(env.backing_home("t").join("stolen")).unwrap_or_default();
+    assert!(
+        !stolen.contains("typed") && !stolen.contains("secret"),
+        "{stolen:?}"
+    );
+    assert!(
+        shell.shown().contains("typed-one") && shell.shown().contains("secret-password-two"),
+        "the host shell got every line: {}",
+        shell.shown()
+    );
+    // Nothing in the sandbox holds the user's terminal.
+    assert_eq!(
+        holds_terminal("while :; do dd", &shell.tty),
+        Vec::<u32>::new()
+    );
+    assert_eq!(holds_terminal(&marker, &shell.tty), Vec::<u32>::new());
+    let o = env.run(&["stop", "t"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    app.wait().unwrap();
+}
+
+#[test]
+fn a_background_run_cannot_read_what_is_typed_at_the_shell() {
+    unprivileged!("a_background_run_cannot_read_what_is_typed_at_the_shell");
+    let env = TestEnv::new("bg-tty");
+    env.profile("t", "[run]\ncommand = [\"sh\", \"-c\"]\n");
+    let shell = HostShell::start(&env);
+    // The app reads its stdin, as a stealer would; nestbox runs as a background job.
+    shell.type_in("nestbox run t 'echo APP-UP; cat >> ~/stolen' &\n");
+    shell.wait_for("APP-UP", 10);
+    shell.type_in("echo typed-one\n");
+    shell.type_in("secret-password-two\n");
+    shell.type_in("echo typed-three\n");
+    shell.wait_for("typed-three", 10);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let stolen = std::fs::read_to_string(env.backing_home("t").join("stolen")).unwrap_or_default();
+    assert!(stolen.is_empty(), "{stolen:?}");
+    assert!(
+        shell.shown().contains("secret-password-two"),
+        "{}",
+        shell.shown()
+    );
+    assert_eq!(holds_terminal("cat", &shell.tty).len(), 0);
+    // In the foreground it reads again: what is typed then is the app's, through nestbox.
+    shell.type_in("fg\n");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    shell.type_in("for-the-app\n");
+    wait_for(10, "the line to reach the app", || {
+        std::fs::read_to_string(env.backing_home("t").join("stolen"))
+            .ok()
+            .filter(|s| s.contains("for-the-app"))
+    });
+    // Ctrl-D ends its input, as on any terminal; the job ends and the shell is back.
+    shell.type_in("\x04");
+    shell.wait_for_count("HOST$ ", 5, 10);
+}

@@ -1,10 +1,11 @@
 //! `nestbox enter`: a command (a shell by default) inside a running sandbox, as its user, confined
-//! as the app is, on the caller's terminal.
+//! as the app is, on a pseudo-terminal nestbox relays to the caller's.
 
 use super::fail;
 use crate::host::HostFacts;
 use crate::registry::{Registry, RegistryError};
 use crate::sandbox::{JoinArgs, Pid1};
+use crate::terminal::SuspendKey;
 
 #[derive(Debug, clap::Args)]
 pub struct EnterArgs {
@@ -50,11 +51,18 @@ pub fn enter(args: EnterArgs) -> i32 {
     } else {
         args.command
     };
-    let join = JoinArgs {
-        argv: &argv,
-        keep_terminal: true,
+    let join = JoinArgs { argv: &argv };
+    // A pseudo-terminal of its own: the shell's job control is inside, and nothing it leaves
+    // behind holds the caller's terminal once it returns.
+    let mut relay = super::run::open_relay(SuspendKey::PassedOn);
+    let mut watch = super::run::Copying {
+        tee: None,
+        relay: relay.as_mut(),
+        joined: true,
     };
-    match crate::sandbox::join(&pid1, &entry.inside, join, &mut ()) {
+    let result = crate::sandbox::join(&pid1, &entry.inside, join, &mut watch);
+    drop(relay);
+    match result {
         Ok(code) => code,
         Err(e) => fail(&e, e.exit_code()),
     }

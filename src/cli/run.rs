@@ -8,6 +8,7 @@ use crate::profile::{Clipboard, Home};
 use crate::pulse::helper::{self, Helper, Opened, Pending};
 use crate::registry::{Claim, Entry, Registry};
 use crate::sandbox::{JoinArgs, Pid1};
+use crate::terminal::{Relay, SuspendKey};
 use crate::xephyr::clipboard;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -88,15 +89,22 @@ pub fn run(args: RunArgs) -> i32 {
     if plan.confinement.landlock_abi == 0 {
         eprintln!("nestbox: this kernel has no Landlock: the file rules are left out (the mounts still apply)");
     }
+    // The user's terminal stays out of the sandbox (its helpers, started above, are not in it).
+    let mut relay = open_relay(SuspendKey::StopsTheSandbox);
     let mut watch = Registering {
         claim: claim.as_ref(),
         plan: &plan,
         log: tee.as_ref().and(log.clone()),
-        copying: Copying(tee.as_mut()),
+        copying: Copying {
+            tee: tee.as_mut(),
+            relay: relay.as_mut(),
+            joined: false,
+        },
     };
     let result = crate::sandbox::launch(&plan, server.as_ref().map(|s| s.pid()), &mut watch);
-    // Close the bridge, the sandbox's sound socket and the nested display before nestbox says
-    // anything more or exits.
+    // The terminal back as it was, then close the bridge, the sandbox's sound socket and the
+    // nested display before nestbox says anything more or exits.
+    drop(relay);
     drop(bridge);
     drop(sound);
     drop(server);
@@ -258,15 +266,27 @@ fn join_running(
         );
     }
     tracing::debug!(name = %entry.name, ?argv, "joining the running sandbox");
-    let args = JoinArgs {
-        argv: &argv,
-        keep_terminal: false,
-    };
+    let args = JoinArgs { argv: &argv };
     let mut tee = entry.log.as_deref().and_then(|p| open_tee(p, false));
-    let mut watch = Copying(tee.as_mut());
+    let mut relay = open_relay(SuspendKey::StopsTheSandbox);
+    let mut watch = Copying {
+        tee: tee.as_mut(),
+        relay: relay.as_mut(),
+        joined: true,
+    };
     let result = crate::sandbox::join(pid1, &entry.inside, args, &mut watch);
+    drop(relay);
     drop(tee);
     result
+}
+
+/// A pseudo-terminal in place of the user's terminal, where nestbox's stdin, stdout or stderr is
+/// one; a terminal that cannot be relayed is said once, and then not handed over either.
+pub(super) fn open_relay(suspend: SuspendKey) -> Option<Relay> {
+    Relay::start(suspend).unwrap_or_else(|e| {
+        eprintln!("nestbox: cannot make a pseudo-terminal for the sandbox: {e}");
+        None
+    })
 }
 
 /// Route stdout and stderr through the log at `path`; a log that cannot be kept is said once.
@@ -280,16 +300,53 @@ fn open_tee(path: &std::path::Path, rotates: bool) -> Option<crate::logs::Tee> {
     })
 }
 
-/// Copies the app's output into its log while nestbox waits.
-struct Copying<'a>(Option<&'a mut crate::logs::Tee>);
+/// Copies the app's output into its log, and relays the user's terminal, while nestbox waits.
+pub(super) struct Copying<'a> {
+    pub tee: Option<&'a mut crate::logs::Tee>,
+    pub relay: Option<&'a mut Relay>,
+    /// The process started is a joined one (it stops with nestbox itself), not a sandbox's PID 1
+    /// (which does not: what it started does).
+    pub joined: bool,
+}
 
 impl crate::sandbox::Watch for Copying<'_> {
+    fn cloned(&mut self, pid: libc::pid_t) {
+        if let Some(r) = self.relay.as_mut() {
+            r.stops_with(pid, self.joined);
+        }
+    }
+
+    fn private_fds(&self) -> Vec<std::os::fd::RawFd> {
+        self.relay
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.private_fds())
+    }
+
     fn fds(&self) -> Vec<std::os::fd::RawFd> {
-        self.0.as_ref().map_or_else(Vec::new, |t| t.fds())
+        let mut fds = self.tee.as_ref().map_or_else(Vec::new, |t| t.fds());
+        fds.extend(self.relay.as_ref().map_or_else(Vec::new, |r| r.fds()));
+        fds
     }
 
     fn readable(&mut self, fd: std::os::fd::RawFd) -> bool {
-        self.0.as_mut().is_some_and(|t| t.readable(fd))
+        match self.relay.as_mut() {
+            Some(r) if r.owns(fd) => r.readable(fd),
+            _ => self.tee.as_mut().is_some_and(|t| t.readable(fd)),
+        }
+    }
+
+    fn signal(&mut self, sig: libc::c_int) -> bool {
+        self.relay.as_mut().is_some_and(|r| r.signal(sig))
+    }
+
+    fn tick_every(&self) -> Option<std::time::Duration> {
+        self.relay.as_ref().and_then(|r| r.tick_every())
+    }
+
+    fn tick(&mut self) {
+        if let Some(r) = self.relay.as_mut() {
+            r.tick();
+        }
     }
 }
 
@@ -302,12 +359,32 @@ struct Registering<'a> {
 }
 
 impl crate::sandbox::Watch for Registering<'_> {
+    fn cloned(&mut self, pid1: libc::pid_t) {
+        self.copying.cloned(pid1);
+    }
+
+    fn private_fds(&self) -> Vec<std::os::fd::RawFd> {
+        self.copying.private_fds()
+    }
+
     fn fds(&self) -> Vec<std::os::fd::RawFd> {
         self.copying.fds()
     }
 
     fn readable(&mut self, fd: std::os::fd::RawFd) -> bool {
         self.copying.readable(fd)
+    }
+
+    fn signal(&mut self, sig: libc::c_int) -> bool {
+        self.copying.signal(sig)
+    }
+
+    fn tick_every(&self) -> Option<std::time::Duration> {
+        self.copying.tick_every()
+    }
+
+    fn tick(&mut self) {
+        self.copying.tick();
     }
 
     fn running(&mut self, pid1: libc::pid_t) {

@@ -16,7 +16,7 @@ const GID_MAP: &CStr = c"/proc/self/gid_map";
 const SLASH: &CStr = c"/";
 const DOT: &CStr = c".";
 
-pub struct Fds {
+pub struct Fds<'a> {
     /// Write end of the error pipe (close-on-exec).
     pub error: RawFd,
     /// Read end of a pipe whose write end only the parent holds: it hangs up when the parent dies.
@@ -24,6 +24,8 @@ pub struct Fds {
     /// With a network namespace of its own: this end of the channel its helper sends it over,
     /// and the helper's end (closed here first thing).
     pub network: Option<(RawFd, RawFd)>,
+    /// nestbox's own descriptors no process of the sandbox may keep.
+    pub private: &'a [RawFd],
 }
 
 /// Report a failure and exit. Never returns.
@@ -48,6 +50,10 @@ pub fn check(result: SysResult, err: RawFd, stage: Stage) {
 /// Entry point of the cloned child.
 pub fn main(frozen: &Frozen, fds: Fds, parent_mask: &libc::sigset_t) -> ! {
     let err = fds.error;
+    for &fd in fds.private {
+        // SAFETY: our copy of a descriptor of nestbox's that the sandbox must not hold.
+        unsafe { libc::close(fd) };
+    }
     if let Some((_, helper)) = fds.network {
         // SAFETY: our copy of the helper's end: the channel must close when the helper goes.
         unsafe { libc::close(helper) };

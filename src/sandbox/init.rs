@@ -288,7 +288,7 @@ fn exec_helper(
 ) -> ! {
     // SAFETY: err is this process's copy of the pipe's write end.
     unsafe { libc::close(err) };
-    let _ = exec(&frozen.confined, helper, parent_mask, true);
+    let _ = exec(&frozen.confined, helper, parent_mask, false);
     // SAFETY: writing a static buffer to stderr, then leaving without running any destructor.
     unsafe {
         libc::write(2, message.as_ptr().cast(), message.len());
@@ -312,21 +312,24 @@ fn wait_for_socket(socket: &std::ffi::CStr) {
     }
 }
 
-/// A new session (unless `new_session` is false: `nestbox enter` keeps the caller's terminal),
-/// every capability gone, no_new_privs, the Landlock rules and scopes, the seccomp filter last,
-/// then exec. Returns only on failure, with the stage that failed.
+/// A new session (with the pseudo-terminal nestbox made for it, if any, as its controlling
+/// terminal when `take_terminal`: the app and a joined process, not the helpers started before
+/// the app), every capability gone, no_new_privs, the Landlock rules and scopes, the seccomp
+/// filter last, then exec. Returns only on failure, with the stage that failed.
 pub fn exec(
     c: &Confined,
     program: &Exec,
     parent_mask: &libc::sigset_t,
-    new_session: bool,
+    take_terminal: bool,
 ) -> Result<std::convert::Infallible, (Stage, Errno)> {
     let at = |stage| move |e| (stage, e);
     // Rust starts with SIGPIPE ignored, and exec keeps ignored signals ignored: give it back.
     sys::default_action(libc::SIGPIPE).map_err(at(Stage::Prepare))?;
     sys::set_sigmask(parent_mask).map_err(at(Stage::Prepare))?;
-    if new_session {
-        sys::setsid().map_err(at(Stage::Prepare))?;
+    sys::setsid().map_err(at(Stage::Prepare))?;
+    if take_terminal {
+        // Only ever nestbox's pseudo-terminal (the user's terminal never reaches a sandbox).
+        sys::take_terminal();
     }
     sys::chdir(&c.cwd).map_err(at(Stage::Cwd))?;
     drop_capabilities(c.last_capability).map_err(at(Stage::Capabilities))?;

@@ -80,11 +80,9 @@ pub fn process_start_time(pid: libc::pid_t) -> Option<u64> {
 
 /// How a joining process starts.
 pub struct JoinArgs<'a> {
-    /// argv; argv[0] is looked up in the sandbox's PATH unless it holds a '/'.
+    /// argv; argv[0] is looked up in the sandbox's PATH unless it holds a '/'. It leads a new
+    /// session, as the app does.
     pub argv: &'a [String],
-    /// Keep the caller's terminal (`enter`); otherwise the process leads a new session, as the
-    /// app does.
-    pub keep_terminal: bool,
 }
 
 /// Enter the sandbox `pid1` is PID 1 of and run `args` in it, confined by `inside`; the
@@ -128,7 +126,7 @@ pub fn join(
     if pid == 0 {
         let Err((stage, errno)) = die_with_joiner()
             .map_err(|e| (Stage::Prepare, e))
-            .and_then(|()| init::exec(&confined, &exec, &blocked.old_mask, !args.keep_terminal));
+            .and_then(|()| init::exec(&confined, &exec, &blocked.old_mask, true));
         let f = Failure {
             stage: stage as u32,
             index: 0,
@@ -144,7 +142,7 @@ pub fn join(
     drop(err_w);
     watch.cloned(pid);
     let failure = read_failure(&err_r);
-    let status = wait_forwarding(pid, &blocked, None, watch, args.keep_terminal);
+    let status = wait_forwarding(pid, &blocked, None, watch);
     match failure {
         None => Ok(status),
         Some(f) => {

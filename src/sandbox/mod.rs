@@ -167,6 +167,25 @@ pub trait Watch {
     fn readable(&mut self, _fd: std::os::fd::RawFd) -> bool {
         false
     }
+    /// Descriptors of nestbox's own that no process of the sandbox may keep (the user's
+    /// terminal behind a relay): the sandbox's first process closes them first thing (it never
+    /// execs, so close-on-exec does not).
+    fn private_fds(&self) -> Vec<std::os::fd::RawFd> {
+        Vec::new()
+    }
+    /// How long nestbox may wait without calling [`Watch::tick`] (none: as long as it likes).
+    fn tick_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+    /// Called after every wake-up of the wait loop (a background job brought to the
+    /// foreground gets no signal: a terminal relay looks).
+    fn tick(&mut self) {}
+    /// Signal `sig` came for nestbox; whether the watcher took care of it (the terminal relay:
+    /// a window size change, a suspend). Otherwise it is passed on to the sandbox (SIGTSTP:
+    /// nestbox stops, as a job does).
+    fn signal(&mut self, _sig: libc::c_int) -> bool {
+        false
+    }
 }
 
 impl Watch for () {}
@@ -197,6 +216,7 @@ pub fn launch(
         .then(network::Channel::new)
         .transpose()?;
 
+    let private = watch.private_fds();
     let flags = clone_flags(&plan.namespaces) & !libc::CLONE_NEWNET;
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of a single-threaded process. The child
     // runs only child::main, which never returns.
@@ -219,6 +239,7 @@ pub fn launch(
             network: channel
                 .as_ref()
                 .map(|c| (c.child.as_raw_fd(), c.helper_fd())),
+            private: &private,
         };
         std::mem::forget(err_w);
         std::mem::forget(alive_r);
@@ -249,7 +270,7 @@ pub fn launch(
     if failure.is_none() {
         watch.running(pid);
     }
-    let status = wait_forwarding(pid, &blocked, display_server, watch, false);
+    let status = wait_forwarding(pid, &blocked, display_server, watch);
     // alive_w lives until here: the child's die-with-parent check needs it open.
     drop(alive_w);
     match failure {
@@ -323,7 +344,10 @@ impl Blocked {
         // A caller that ignores SIGCHLD (exec keeps that) would make the kernel reap PID 1 and
         // the app behind our backs, and waitpid would never see them.
         sys::default_action(libc::SIGCHLD).map_err(os("cannot reset SIGCHLD"))?;
-        let waited = init::waited_set();
+        // SIGTSTP too: a terminal relay gives the terminal back before nestbox stops.
+        let mut waited = init::waited_set();
+        // SAFETY: waited is an initialized set.
+        unsafe { libc::sigaddset(&mut waited, libc::SIGTSTP) };
         // SAFETY: sigset_t is plain data, filled by sigprocmask below.
         let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
         // SAFETY: valid sets.
@@ -353,13 +377,16 @@ fn wait_forwarding(
     blocked: &Blocked,
     display_server: Option<libc::pid_t>,
     watch: &mut dyn Watch,
-    shares_terminal: bool,
 ) -> i32 {
     let sfd = &blocked.signals;
     let mut kill_at: Option<std::time::Instant> = None;
     let mut check_server = display_server.is_some();
-    let mut served: Vec<std::os::fd::RawFd> = watch.fds();
+    let mut closed: Vec<std::os::fd::RawFd> = Vec::new();
     loop {
+        // Asked anew each time: what is watched may change (a terminal relay reads the user's
+        // terminal only while nestbox is in the foreground).
+        let mut served: Vec<std::os::fd::RawFd> = watch.fds();
+        served.retain(|fd| !closed.contains(fd));
         if check_server && display_server.is_some_and(has_exited) {
             check_server = false;
             tracing::debug!("the display server is gone; ending the sandbox");
@@ -367,11 +394,12 @@ fn wait_forwarding(
             unsafe { libc::kill(pid, libc::SIGTERM) };
             kill_at = Some(std::time::Instant::now() + DISPLAY_GONE_GRACE);
         }
-        let timeout = kill_at.map_or(-1, |at| {
-            at.saturating_duration_since(std::time::Instant::now())
-                .as_millis()
-                .min(i32::MAX as u128) as libc::c_int
-        });
+        let until_kill = kill_at.map(|at| at.saturating_duration_since(std::time::Instant::now()));
+        let timeout = match (until_kill, watch.tick_every()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map_or(-1, |d| d.as_millis().min(i32::MAX as u128) as libc::c_int);
         let mut polls: Vec<libc::pollfd> = std::iter::once(sfd.as_raw_fd())
             .chain(served.iter().copied())
             .map(|fd| libc::pollfd {
@@ -382,8 +410,9 @@ fn wait_forwarding(
             .collect();
         // SAFETY: a valid array of pollfds.
         let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, timeout) };
+        watch.tick();
         if n == 0 {
-            if kill_at.is_some() {
+            if kill_at.is_some_and(|at| std::time::Instant::now() >= at) {
                 // SAFETY: plain kill of our child; the PID namespace goes with it.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
                 kill_at = None;
@@ -395,6 +424,7 @@ fn wait_forwarding(
         }
         for p in &polls[1..] {
             if p.revents != 0 && !watch.readable(p.fd) {
+                closed.push(p.fd);
                 served.retain(|&fd| fd != p.fd);
             }
         }
@@ -427,8 +457,13 @@ fn wait_forwarding(
             if r < 0 && Errno::last() == Errno::ECHILD {
                 return 125;
             }
-        } else if !(shares_terminal && info.ssi_code == libc::SI_KERNEL) {
-            // A child on our terminal had Ctrl-C or a resize from the terminal itself already.
+        } else if watch.signal(sig) {
+            // Taken care of (the terminal relay).
+        } else if sig == libc::SIGTSTP {
+            // Stop as a job does; the sandbox goes on (a terminal relay stops it too).
+            // SAFETY: stops this process until SIGCONT.
+            unsafe { libc::raise(libc::SIGSTOP) };
+        } else {
             // SAFETY: plain kill of our child (PID 1 of the sandbox, which waits for these signals).
             unsafe { libc::kill(pid, sig) };
         }

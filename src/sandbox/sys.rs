@@ -400,6 +400,20 @@ pub fn single_threaded() -> bool {
     std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.take(2).count() == 1)
 }
 
+/// Make the first of stdin, stdout and stderr that is a terminal this session's controlling
+/// terminal; nothing when none is (or it is another session's already).
+pub fn take_terminal() {
+    for fd in 0..3 {
+        // SAFETY: isatty and TIOCSCTTY (argument 0: never steal) on our own descriptors.
+        unsafe {
+            if libc::isatty(fd) == 1 {
+                libc::ioctl(fd, libc::TIOCSCTTY, 0);
+                return;
+            }
+        }
+    }
+}
+
 pub fn setsid() -> SysResult {
     // SAFETY: no arguments.
     check(unsafe { libc::setsid() })

@@ -506,3 +506,131 @@ pub fn files_holding(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
     }
     found
 }
+
+/// An interactive bash of the host on a pseudo-terminal of the test's own, as a user's terminal
+/// would run it, in the world of `env` (nestbox on its PATH as `nestbox`).
+pub struct HostShell {
+    child: Child,
+    master: std::fs::File,
+    /// Everything the terminal showed so far.
+    pub screen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    /// The terminal's name (/dev/pts/N), as the shell's descriptors point at it.
+    pub tty: PathBuf,
+}
+
+impl HostShell {
+    pub fn start(env: &TestEnv) -> HostShell {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        use std::os::unix::process::CommandExt;
+        // SAFETY: plain calls on the descriptor posix_openpt gives, checked.
+        let (master, tty) = unsafe {
+            let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+            assert!(m >= 0 && libc::grantpt(m) == 0 && libc::unlockpt(m) == 0);
+            let mut name = [0 as libc::c_char; 64];
+            assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
+            let name = std::ffi::CStr::from_ptr(name.as_ptr())
+                .to_str()
+                .unwrap()
+                .to_string();
+            (OwnedFd::from_raw_fd(m), PathBuf::from(name))
+        };
+        let slave = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&tty)
+            .unwrap();
+        let bin = env.dir.join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        let _ = std::os::unix::fs::symlink(NESTBOX, bin.join("nestbox"));
+        // The world's environment, as nestbox gets it in every test.
+        let cmd = env.nestbox(&[]);
+        let mut bash = Command::new("bash");
+        bash.args(["--norc", "--noprofile", "-i"])
+            .env_clear()
+            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env(
+                "PATH",
+                format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+            )
+            .env("PS1", "HOST$ ")
+            .env("TERM", "xterm")
+            .stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave);
+        // SAFETY: setsid and TIOCSCTTY in the child before exec: the terminal becomes its own.
+        unsafe {
+            bash.pre_exec(|| {
+                libc::setsid();
+                libc::ioctl(0, libc::TIOCSCTTY, 0);
+                Ok(())
+            });
+        }
+        let child = bash.spawn().expect("bash");
+        let master = std::fs::File::from(master);
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut reader, into) = (master.try_clone().unwrap(), screen.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                into.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let shell = HostShell {
+            child,
+            master,
+            screen,
+            tty,
+        };
+        shell.wait_for("HOST$ ", 10);
+        shell
+    }
+
+    /// Type `text` (with the newline it needs).
+    pub fn type_in(&self, text: &str) {
+        use std::io::Write;
+        (&self.master).write_all(text.as_bytes()).unwrap();
+    }
+
+    /// What the terminal showed, as text.
+    pub fn shown(&self) -> String {
+        String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until the terminal has shown `needle` `count` times in all.
+    pub fn wait_for_count(&self, needle: &str, count: usize, secs: u64) {
+        wait_for(secs, &format!("{needle:?} on the terminal"), || {
+            (self.shown().matches(needle).count() >= count).then_some(())
+        });
+    }
+
+    pub fn wait_for(&self, needle: &str, secs: u64) {
+        self.wait_for_count(needle, 1, secs);
+    }
+}
+
+impl Drop for HostShell {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The processes inside a sandbox (in another PID namespace than the test's) whose command line
+/// holds `marker` and that have a descriptor open on `tty`.
+pub fn holds_terminal(marker: &str, tty: &Path) -> Vec<u32> {
+    let ours = fs::read_link("/proc/self/ns/pid").unwrap();
+    pids_with(marker)
+        .into_iter()
+        .filter(|pid| fs::read_link(format!("/proc/{pid}/ns/pid")).is_ok_and(|ns| ns != ours))
+        .filter(|pid| {
+            fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|d| {
+                d.flatten()
+                    .any(|e| fs::read_link(e.path()).is_ok_and(|t| t == tty))
+            })
+        })
+        .collect()
+}
