@@ -26,5 +26,6 @@ mod reap;
 pub mod registry;
 pub mod sandbox;
 pub mod seccomp;
+pub mod spawn;
 pub mod terminal;
 pub mod xephyr;

@@ -270,3 +270,33 @@ fn sound_with_a_nested_display_and_its_clipboard_bridge_ends_cleanly() {
     assert!(took < std::time::Duration::from_millis(2500), "{took:?}");
     assert!(sandbox_modules(&pulse).is_empty(), "{:?}", pulse.modules());
 }
+
+#[test]
+fn the_sound_helper_gets_a_declared_environment_and_no_leaked_descriptor() {
+    unprivileged!("the_sound_helper_gets_a_declared_environment_and_no_leaked_descriptor");
+    let env = TestEnv::new("audio-helper-env");
+    let pulse = Pulse::start(&env, &[]);
+    sound_profile(&env, "pulse");
+    let secret = env.dir.join("secret.txt");
+    std::fs::write(&secret, "s").unwrap();
+    let mut cmd = env.nestbox(&["run", "player", "read -r _ || true"]);
+    cmd.env("SECRET_TOKEN", "hunter2")
+        .stdin(std::process::Stdio::piped());
+    leak_fd(&mut cmd, 9, &secret);
+    let mut app = cmd.spawn().unwrap();
+    wait_for(20, "the sandbox's module", || {
+        sandbox_modules(&pulse).into_iter().next()
+    });
+    let helper = wait_for(10, "nestbox-pulse", || {
+        pids_with("nestbox-pulse").into_iter().find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.starts_with("nestbox-pulse"))
+        })
+    });
+    let (names, fds) = helper_inheritance(helper);
+    assert!(!names.iter().any(|n| n == "SECRET_TOKEN"), "{names:?}");
+    assert!(names.iter().any(|n| n == "XDG_RUNTIME_DIR"), "{names:?}");
+    assert!(!fds.contains(&secret), "{fds:?}");
+    drop(app.stdin.take());
+    assert!(app.wait().unwrap().success());
+}

@@ -114,20 +114,20 @@ fn install_writes_valid_launchers_whose_exec_line_starts_the_profile() {
     assert!(fx
         .string("Exec")
         .unwrap()
-        .ends_with(" run --share-files firefox %u"));
+        .ends_with(" run --share-files -- firefox %u"));
     let xt = group(&launcher(&env, "xterm"));
     assert_eq!(xt.string("Icon").as_deref(), Some("mini.xterm"));
     assert!(xt
         .string("Exec")
         .unwrap()
-        .ends_with(" run --share-files xterm"));
+        .ends_with(" run --share-files -- xterm"));
 
     // Run the Exec line as a desktop would: %U made the URL opened.
     let line = exec::parse_exec(&g.string("Exec").unwrap()).unwrap();
     assert_eq!(line.file_code, Some(exec::FileCode::Urls));
     let exe = fs::canonicalize(NESTBOX).unwrap();
     assert_eq!(line.argv[0], exe.to_str().unwrap());
-    assert_eq!(line.argv[1..], ["run", "--share-files", "t"]);
+    assert_eq!(line.argv[1..], ["run", "--share-files", "--", "t"]);
     let mut args: Vec<&str> = line.argv[1..].iter().map(String::as_str).collect();
     args.push("https://example.org/page");
     let o = env.run(&args);
@@ -369,4 +369,47 @@ fn profile_new_from_a_desktop_entry_checks_and_plans() {
     let o = env.run(&["profile", "new", "n", "--from-desktop", "nothing.desktop"]);
     assert_one_line_error(&o, 1, "no desktop entry \"nothing.desktop\"");
     assert!(!env.config.join("nestbox/profiles/n.toml").exists());
+}
+
+#[test]
+fn entries_are_read_as_glib_reads_them_and_launchers_end_options_before_the_profile() {
+    unprivileged!(
+        "entries_are_read_as_glib_reads_them_and_launchers_end_options_before_the_profile"
+    );
+    let (env, apps) = world("desktop-glib");
+    // A key given twice: GLib (and so the desktop) takes the last; so does nestbox.
+    fs::write(
+        apps.join("twice.desktop"),
+        "[Desktop Entry]\nType=Application\nName=Twice\nExec=first-program %f\nExec=second-program %f\n",
+    )
+    .unwrap();
+    ok(&env.run(&["profile", "new", "twice", "--from-desktop", "twice.desktop"]));
+    let text = fs::read_to_string(env.config.join("nestbox/profiles/twice.toml")).unwrap();
+    assert!(text.contains("\"second-program\""), "{text}");
+    assert!(!text.contains("first-program"), "{text}");
+    // A raw carriage return inside a value never reaches a profile or a launcher.
+    fs::write(
+        apps.join("cr.desktop"),
+        "[Desktop Entry]\nType=Application\nName=CR\rExec=evil\nExec=cr\n",
+    )
+    .unwrap();
+    let o = env.run(&["profile", "new", "cr", "--from-desktop", "cr.desktop"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cr.desktop:3: the value of \"Name\" holds a control character"),
+        "{}",
+        stderr(&o)
+    );
+    // A profile name is never an option.
+    let o = env.run(&["desktop", "install", "--", "--new-instance"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("invalid profile name \"--new-instance\""),
+        "{}",
+        stderr(&o)
+    );
+    // The launcher's Exec ends nestbox's options before the profile.
+    ok(&env.run(&["desktop", "install", "t"]));
+    let text = fs::read_to_string(launcher(&env, "t")).unwrap();
+    assert!(text.contains(" run --share-files -- t %U\n"), "{text}");
 }

@@ -50,6 +50,7 @@ const EXPECTED: &[(&str, &str)] = &[
     // What the kernel allows without a filter: these rows prove the filter.
     ("process_vm_readv-self", "EPERM"),
     ("kcmp-self", "EPERM"),
+    ("pidfd_getfd-self", "EPERM"),
     ("ptrace-traceme", "EPERM"),
     ("write-proc-sys", "EACCES"),
     ("write-proc-1-exe", "EACCES"),

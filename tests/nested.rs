@@ -513,3 +513,26 @@ fn the_clipboard_crosses_only_where_the_profile_says() {
         assert_eq!(seen_out, goes_out, "clipboard = {mode}: out of the sandbox");
     }
 }
+
+#[test]
+fn xephyr_gets_a_declared_environment_and_no_leaked_descriptor() {
+    unprivileged!("xephyr_gets_a_declared_environment_and_no_leaked_descriptor");
+    let mut env = TestEnv::new("nested-helper-env");
+    let x = Xvfb::start(&env);
+    env.use_display(&x);
+    shell_profile(&env, &x, "nested");
+    let secret = env.dir.join("secret.txt");
+    std::fs::write(&secret, "s").unwrap();
+    let mut cmd = env.nestbox(&["run", "probe", "read -r _ || true"]);
+    cmd.env("SECRET_TOKEN", "hunter2")
+        .stdin(std::process::Stdio::piped());
+    leak_fd(&mut cmd, 9, &secret);
+    let mut app = cmd.spawn().unwrap();
+    let xephyr = wait_for(20, "Xephyr", || xephyr_of("probe").into_iter().next());
+    let (names, fds) = helper_inheritance(xephyr);
+    assert!(!names.iter().any(|n| n == "SECRET_TOKEN"), "{names:?}");
+    assert!(names.iter().any(|n| n == "DISPLAY"), "{names:?}");
+    assert!(!fds.contains(&secret), "{fds:?}");
+    drop(app.stdin.take());
+    let _ = app.wait();
+}

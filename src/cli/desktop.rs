@@ -58,7 +58,7 @@ pub fn desktop(args: DesktopArgs) -> i32 {
     };
     let name_ok = |p: &str| {
         valid_name(p).then_some(()).ok_or_else(|| {
-            format!("invalid profile name {p:?}: use letters, digits, '-', '_' and '.'")
+            format!("invalid profile name {p:?}: use letters, digits, '-', '_' and '.', not first '-' or '.'")
         })
     };
     let result = match &args.action {

@@ -45,7 +45,7 @@ pub fn profile(args: ProfileArgs) -> i32 {
 fn new(args: &NewArgs) -> Result<(), String> {
     if !valid_name(&args.name) {
         return Err(format!(
-            "invalid profile name {:?}: use letters, digits, '-', '_' and '.'",
+            "invalid profile name {:?}: use letters, digits, '-', '_' and '.', not first '-' or '.'",
             args.name
         ));
     }

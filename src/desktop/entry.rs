@@ -178,7 +178,8 @@ pub fn launcher_text(l: &Launcher) -> String {
         line(&mut out, "Icon", None, &keyfile::escape(icon));
     }
     let code = l.app.and_then(|a| a.exec.file_code);
-    let exec = join_exec(&[l.exe, "run", "--share-files", l.profile], code);
+    // `--`: nothing after it is an option, whatever a file manager passes for the file code.
+    let exec = join_exec(&[l.exe, "run", "--share-files", "--", l.profile], code);
     line(&mut out, "Exec", None, &keyfile::escape(&exec));
     for e in l.app.map(|a| a.carried.as_slice()).unwrap_or_default() {
         line(&mut out, &e.key, e.locale.as_deref(), &e.raw);

@@ -31,7 +31,8 @@ pub struct SyntaxError {
 }
 
 /// Parse a key file. Blank lines and `#` comments are skipped; a key met twice in a group keeps
-/// its first value (as GLib does with a warning); a group met twice is one group.
+/// its last value (as GLib does); a group met twice is one group. A raw control character in a
+/// value (a carriage return, an escape) is an error: the format writes them as `\r`, `\t`...
 pub fn parse(text: &str) -> Result<KeyFile, SyntaxError> {
     let mut file = KeyFile::default();
     let mut current: Option<usize> = None;
@@ -72,16 +73,24 @@ pub fn parse(text: &str) -> Result<KeyFile, SyntaxError> {
             Some(at) => &mut file.groups[at],
             None => return Err(fail(format!("key {key:?} before the first group"))),
         };
-        let exists = group
+        let raw = value.trim_start();
+        if raw.chars().any(char::is_control) {
+            return Err(fail(format!(
+                "the value of {left:?} holds a control character"
+            )));
+        }
+        let entry = Entry {
+            key: key.to_string(),
+            locale: locale.map(str::to_string),
+            raw: raw.to_string(),
+        };
+        match group
             .entries
-            .iter()
-            .any(|e| e.key == key && e.locale.as_deref() == locale);
-        if !exists {
-            group.entries.push(Entry {
-                key: key.to_string(),
-                locale: locale.map(str::to_string),
-                raw: value.trim_start().to_string(),
-            });
+            .iter_mut()
+            .find(|e| e.key == key && e.locale.as_deref() == locale)
+        {
+            Some(earlier) => *earlier = entry,
+            None => group.entries.push(entry),
         }
     }
     Ok(file)

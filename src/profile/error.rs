@@ -58,7 +58,9 @@ pub enum ProfileError {
         name: String,
         chain: String,
     },
-    #[error("invalid profile name {0:?}: use letters, digits, '-', '_' and '.'")]
+    #[error(
+        "invalid profile name {0:?}: use letters, digits, '-', '_' and '.', not first '-' or '.'"
+    )]
     BadName(String),
 }
 

@@ -178,10 +178,12 @@ pub fn valid_desktop_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Whether `name` may name a profile (it becomes a file name and a directory name).
+/// Whether `name` may name a profile (it becomes a file name and a directory name, and a word on
+/// a launcher's command line: never an option).
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
+        && !name.starts_with('-')
         && name.len() <= 128
         && name
             .chars()

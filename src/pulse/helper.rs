@@ -64,20 +64,22 @@ pub fn start(server: &Path, dir: &Path) -> Result<Pending, HelperError> {
         .map(|exe| exe.with_file_name(PROGRAM))
         .unwrap_or_else(|_| PathBuf::from(PROGRAM));
     let mut command = Command::new(&path);
+    crate::spawn::clean_environment(&mut command);
     command
         .arg(server)
         .arg(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    // SAFETY: setsid is async-signal-safe. A session of its own keeps a Ctrl-C in nestbox's
-    // terminal from ending the helper before it has unloaded the socket.
+    // SAFETY: setsid and close_range are system calls. A session of its own keeps a Ctrl-C in
+    // nestbox's terminal from ending the helper before it has unloaded the socket; it keeps no
+    // descriptor but its pipes.
     unsafe {
         command.pre_exec(|| {
             if libc::setsid() < 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            Ok(())
+            crate::spawn::cloexec_other_fds(&[])
         });
     }
     let child = command

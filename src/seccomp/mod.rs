@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 /// Refused by default: kernel keyrings, BPF, perf, userfaultfd and io_uring (a large share of
 /// recent kernel exploits), module and kexec loading, the mount API old and new, file handles
 /// (open_by_handle_at escaped Docker), accounting, swap, reboot, the clock, ptrace and the calls
-/// that read or write another process's memory or move its pages, modify_ldt, the kernel log,
+/// that read or write another process's memory, take its descriptors or move its pages, modify_ldt, the kernel log,
 /// and a few relics.
 pub const DEFAULT_DENY: &[&str] = &[
     "acct",
@@ -61,6 +61,7 @@ pub const DEFAULT_DENY: &[&str] = &[
     "open_tree",
     "open_tree_attr",
     "perf_event_open",
+    "pidfd_getfd",
     "pivot_root",
     "process_vm_readv",
     "process_vm_writev",

@@ -138,6 +138,7 @@ pub fn start(plan: &NestedServer) -> Result<Server, XephyrError> {
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     let mut command = Command::new(&plan.command.program);
+    crate::spawn::clean_environment(&mut command);
     command
         .arg0(&plan.command.argv[0])
         .args(&plan.command.argv[1..])
@@ -155,6 +156,7 @@ pub fn start(plan: &NestedServer) -> Result<Server, XephyrError> {
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         command.pre_exec(move || {
+            crate::spawn::cloexec_other_fds(&[auth_fd, ready_fd])?;
             for fd in [auth_fd, ready_fd] {
                 if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
                     return Err(std::io::Error::last_os_error());

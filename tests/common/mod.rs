@@ -634,3 +634,43 @@ pub fn holds_terminal(marker: &str, tty: &Path) -> Vec<u32> {
         })
         .collect()
 }
+
+/// A command that inherits descriptor `fd` (not close-on-exec) open on `path`, as a careless
+/// caller would leave one to nestbox.
+pub fn leak_fd(cmd: &mut Command, fd: i32, path: &Path) {
+    use std::os::fd::IntoRawFd;
+    use std::os::unix::process::CommandExt;
+    let leaked = fs::File::open(path).unwrap().into_raw_fd();
+    // SAFETY: dup2 between fork and exec; the copy at `fd` is not close-on-exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(leaked, fd) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// What a helper process `pid` got: its environment's names, and where its descriptors above
+/// stderr point.
+pub fn helper_inheritance(pid: u32) -> (Vec<String>, Vec<PathBuf>) {
+    let environ = fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let names = environ
+        .split(|&b| b == 0)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            let v = String::from_utf8_lossy(v);
+            v.split('=').next().unwrap_or("").to_string()
+        })
+        .collect();
+    let fds = fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) > Some(2))
+                .filter_map(|e| fs::read_link(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    (names, fds)
+}

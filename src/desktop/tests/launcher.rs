@@ -86,7 +86,7 @@ Name=Firefox ESR (sandboxed)
 Name[bg]=Firefox ESR (sandboxed)
 Name[de]=Feuer fuchs (sandboxed)
 Icon=firefox-esr
-Exec=/usr/bin/nestbox run --share-files firefox %u
+Exec=/usr/bin/nestbox run --share-files -- firefox %u
 Comment=Browse the World Wide Web
 Comment[de]=Im Internet surfen
 GenericName=Web Browser
@@ -121,7 +121,7 @@ fn a_launcher_without_an_entry_uses_the_profile() {
         "{text}"
     );
     assert!(
-        text.contains("\nExec=\"/home/ann/my tools/nestbox\" run --share-files notes\n"),
+        text.contains("\nExec=\"/home/ann/my tools/nestbox\" run --share-files -- notes\n"),
         "{text}"
     );
     assert!(!text.contains("Icon="), "{text}");

@@ -20,11 +20,22 @@ Comment=Edit\\stext\\nfiles\\\\ here\n\
 Categories=Utility;TextEditor;\n\
 MimeType=text/plain;text/x-a\\;b\n\
 Terminal=false\n\
-Name=Second Name Ignored\n\
+Name=Second Name Wins\n\
 \n\
 [Desktop Action new]\n\
 Name=New Window\n\
 Exec=edit --new\n";
+
+#[test]
+fn a_raw_control_character_in_a_value_is_an_error() {
+    let e = parse("[Desktop Entry]\nName=a\rExec=evil\nType=Application\n").unwrap_err();
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("control character"), "{}", e.message);
+    let e = parse("[Desktop Entry]\nComment=\u{1b}]52;c;x\u{7}\n").unwrap_err();
+    assert_eq!(e.line, 2);
+    // Escaped, they are fine.
+    assert!(parse("[Desktop Entry]\nComment=a\\rb\\tc\n").is_ok());
+}
 
 #[test]
 fn groups_keys_and_locales() {
@@ -34,8 +45,8 @@ fn groups_keys_and_locales() {
         ["Desktop Entry", "Desktop Action new"]
     );
     let g = f.group("Desktop Entry").unwrap();
-    // The first of a repeated key wins.
-    assert_eq!(g.string("Name").as_deref(), Some("Text Editor"));
+    // The last of a repeated key wins, as with GLib.
+    assert_eq!(g.string("Name").as_deref(), Some("Second Name Wins"));
     assert_eq!(
         g.localized("Name"),
         [

@@ -179,7 +179,17 @@ fn load_of_an_invalid_name_is_bad_name() {
     let fx = Fixture::new();
     // Even with a file that the bad name would reach.
     std::fs::write(fx.root.join("x.toml"), "").unwrap();
-    for name in ["../x", "", ".hidden", "a/b", "x y", "é", &"a".repeat(129)] {
+    for name in [
+        "../x",
+        "",
+        ".hidden",
+        "-p",
+        "--new-instance",
+        "a/b",
+        "x y",
+        "é",
+        &"a".repeat(129),
+    ] {
         match fx.load(name) {
             Err(ProfileError::BadName(n)) => assert_eq!(n, name),
             other => panic!("{name:?}: expected BadName, got {other:?}"),
@@ -188,7 +198,7 @@ fn load_of_an_invalid_name_is_bad_name() {
     let err = fx.load_err("../x");
     assert_eq!(
         err.to_string(),
-        "invalid profile name \"../x\": use letters, digits, '-', '_' and '.'"
+        "invalid profile name \"../x\": use letters, digits, '-', '_' and '.', not first '-' or '.'"
     );
 }
 
