@@ -28,4 +28,5 @@ pub mod sandbox;
 pub mod seccomp;
 pub mod spawn;
 pub mod terminal;
+pub mod text;
 pub mod xephyr;

@@ -230,3 +230,66 @@ fn a_background_run_cannot_read_what_is_typed_at_the_shell() {
     shell.type_in("\x04");
     shell.wait_for_count("HOST$ ", 5, 10);
 }
+
+/// What an app that wants the user's terminal prints: a clipboard write (OSC 52), a window
+/// title, a cleared screen with a fake prompt, and a C1 CSI.
+const HOSTILE: &str = "\x1b]52;c;cm0gLXJmIH4K\x07\x1b]2;pwned\x07\x1b[2J\x1b[Hroot# \u{9b}31m";
+
+#[test]
+fn escape_sequences_from_a_sandbox_never_reach_the_users_terminal() {
+    unprivileged!("escape_sequences_from_a_sandbox_never_reach_the_users_terminal");
+    let env = TestEnv::new("escapes");
+    env.profile(
+        "t",
+        &format!(
+            "[run]\ncommand = [\"sh\", \"-c\", \"printf '%s' \\\"$HOSTILE\\\"; read -r _ || true\"]\n\
+             [env]\nHOSTILE = \"{}\"\n",
+            HOSTILE
+                .chars()
+                .map(|c| if c.is_control() { format!("\\u{:04X}", c as u32) } else { c.to_string() })
+                .collect::<String>()
+        ),
+    );
+    // Started from a launcher (no terminal): its output is kept for `nestbox logs`.
+    let mut app = env
+        .nestbox(&["run", "t", "\x1b]2;title\x07"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(10, "the log", || {
+        let o = env.run(&["logs", "t"]);
+        stdout(&o).contains("root# ").then_some(())
+    });
+    // Into a pipe, the bytes as they are; `ps` and its JSON escaped.
+    assert!(stdout(&env.run(&["logs", "t"])).contains(HOSTILE));
+    let ps = stdout(&env.run(&["ps"]));
+    assert!(
+        ps.contains("\\x1b]2;title\\x07") && !ps.contains('\x1b'),
+        "{ps:?}"
+    );
+    let json = stdout(&env.run(&["ps", "--json"]));
+    assert!(
+        json.contains("\\u001b]2;title\\u0007") && !json.contains('\x1b'),
+        "{json:?}"
+    );
+    // On a terminal: escaped, unless --raw.
+    let shell = HostShell::start(&env);
+    shell.type_in("nestbox logs t; echo LOGS-DONE\n");
+    shell.wait_for("LOGS-DONE\r\n", 10);
+    shell.type_in("nestbox explain t; echo EXPLAIN-DONE\n");
+    shell.wait_for("EXPLAIN-DONE\r\n", 10);
+    let shown = shell.shown();
+    assert!(
+        !shown.contains("\x1b]52") && !shown.contains("\x1b]2;") && !shown.contains("\x1b[2J"),
+        "{shown:?}"
+    );
+    assert!(!shown.contains('\u{9b}'), "{shown:?}");
+    assert!(shown.contains("\\x1b]52;c;cm0gLXJmIH4K\\x07"), "{shown:?}");
+    assert!(shown.contains("HOSTILE=\\x1b]52;c;"), "{shown:?}");
+    shell.type_in("nestbox logs --raw t; echo RAW-DONE\n");
+    shell.wait_for("RAW-DONE", 10);
+    assert!(shell.shown().contains("\x1b]52;c;cm0gLXJmIH4K\x07"));
+    drop(app.stdin.take());
+    app.wait().unwrap();
+}

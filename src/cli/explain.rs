@@ -18,11 +18,17 @@ pub fn explain(args: ExplainArgs) -> i32 {
     };
     if args.json {
         match serde_json::to_string_pretty(&plan) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => println!("{}", crate::text::json_c1_escaped(&text)),
             Err(e) => return fail(e, 125),
         }
     } else {
-        print!("{}", crate::plan::explain_text(&plan));
+        // The profile's values (its [env], its words) may hold escape sequences.
+        let text = crate::plan::explain_text(&plan);
+        if crate::text::stdout_is_terminal() {
+            print!("{}", crate::text::escape(&text));
+        } else {
+            print!("{text}");
+        }
     }
     0
 }

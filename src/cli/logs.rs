@@ -12,6 +12,11 @@ pub struct LogsArgs {
     /// Keep printing what the app prints, until the sandbox ends
     #[arg(long, short = 'f')]
     follow: bool,
+    /// Print the app's bytes as they are. Without it, on a terminal, control characters but
+    /// newline and tab are shown escaped (an app's escape sequences never reach your terminal);
+    /// into a pipe or a file the bytes always go as they are
+    #[arg(long)]
+    raw: bool,
     /// The sandbox, by name (nestbox ps lists the running ones)
     #[arg(value_name = "NAME")]
     name: String,
@@ -25,7 +30,12 @@ pub fn logs(args: LogsArgs) -> i32 {
     let Some(path) = crate::logs::path(&facts.env, &args.name) else {
         return fail(crate::registry::RegistryError::NoRuntimeDir, 1);
     };
-    let mut out = std::io::stdout().lock();
+    let stdout = std::io::stdout().lock();
+    let mut out: Box<dyn Write> = if !args.raw && crate::text::stdout_is_terminal() {
+        Box::new(crate::text::Escaping::new(stdout))
+    } else {
+        Box::new(stdout)
+    };
     match crate::logs::print(&path, &mut out) {
         Ok(true) => {}
         Ok(false) => {

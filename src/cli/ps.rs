@@ -59,13 +59,15 @@ pub fn ps(args: PsArgs) -> i32 {
         })
         .collect();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).expect("rows are plain data")
-        );
+        let json = serde_json::to_string_pretty(&rows).expect("rows are plain data");
+        println!("{}", crate::text::json_c1_escaped(&json));
         return 0;
     }
-    print!("{}", table(&rows, crate::registry::now()));
+    // The launch words are the launcher's: never raw on a terminal (or anywhere: a table is read).
+    print!(
+        "{}",
+        crate::text::escape(&table(&rows, crate::registry::now()))
+    );
     0
 }
 
