@@ -293,3 +293,93 @@ fn escape_sequences_from_a_sandbox_never_reach_the_users_terminal() {
     drop(app.stdin.take());
     app.wait().unwrap();
 }
+
+/// tests/clipforge/clipforge.c, built for this test.
+fn clipforge(env: &TestEnv) -> std::path::PathBuf {
+    let exe = env.dir.join("clipforge");
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clipforge/clipforge.c");
+    let status = std::process::Command::new("cc")
+        .args(["-O1", "-Wall", "-o"])
+        .arg(&exe)
+        .arg(source)
+        .arg("-lxcb")
+        .status()
+        .expect("cc is needed (apt-get install build-essential)");
+    assert!(
+        status.success(),
+        "cannot build {source} (needs libxcb1-dev)"
+    );
+    exe
+}
+
+#[test]
+fn a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge() {
+    unprivileged!("a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge");
+    let mut env = TestEnv::new("clip-forge");
+    let x = Xvfb::start(&env);
+    env.use_display(&x);
+    let forger = clipforge(&env);
+    let host_clipboard = || {
+        let o = x
+            .client("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let copy_on_host = |text: &str| {
+        let mut copy = x
+            .client("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        write!(copy.stdin.take().unwrap(), "{text}").unwrap();
+        copy.wait().unwrap();
+    };
+    copy_on_host("host-text");
+    env.profile(
+        "clip",
+        &format!(
+            "extends = [\"base\"]\n[run]\ncommand = [\"sh\", \"-c\"]\n\
+             [sandbox]\nx11 = \"nested\"\n[nested]\nclipboard = \"in\"\n\
+             [filesystem]\nro = [\"{}:/forge\"]\n",
+            forger.display()
+        ),
+    );
+    // Inside: forge, then report what a paste inside gets after the host copies anew.
+    let script = "/forge; for i in $(seq 50); do t=$(xclip -o -selection clipboard 2>/dev/null); \
+         [ \"$t\" = host-again ] && break; sleep 0.1; done; echo \"inside: $t\"";
+    let mut app = env
+        .nestbox(&["run", "clip", script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While it forges, the host's clipboard stays the host's.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while std::time::Instant::now() < deadline {
+        let now = host_clipboard();
+        assert!(
+            !now.contains("rm -rf"),
+            "the host's clipboard was written: {now:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The bridge lived through both forgeries: a new copy on the host still reaches inside.
+    copy_on_host("host-again");
+    let out = app.wait_with_output().unwrap();
+    assert_eq!(
+        stdout(&out),
+        "forged\ninside: host-again\n",
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(host_clipboard(), "host-again");
+    let text = stdout(&env.run(&["explain", "clip"]));
+    assert!(
+        text.contains("every text copied on your display is readable by the app inside"),
+        "{text}"
+    );
+}

@@ -368,10 +368,10 @@ fn nested(w: &mut String, plan: &Plan) -> std::fmt::Result {
     let clipboard = match server.clipboard {
         Clipboard::None => "no clipboard shared",
         Clipboard::In => {
-            "text copied on your display can be pasted inside (CLIPBOARD, not back out)"
+            "text copied on your display can be pasted inside (CLIPBOARD, not back out): every text copied on your display is readable by the app inside, as soon as it is copied, pasted or not"
         }
         Clipboard::Out => "text copied inside can be pasted on your display (CLIPBOARD, not in)",
-        Clipboard::Both => "text copied on either side can be pasted on the other (CLIPBOARD)",
+        Clipboard::Both => "text copied on either side can be pasted on the other (CLIPBOARD): every text copied on your display is readable by the app inside, as soon as it is copied, pasted or not",
     };
     writeln!(w, "  {clipboard}")?;
     writeln!(

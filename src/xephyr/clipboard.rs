@@ -94,7 +94,6 @@ struct Atoms {
     utf8: x::Atom,
     text: x::Atom,
     targets: x::Atom,
-    incr: x::Atom,
     property: x::Atom,
 }
 
@@ -107,11 +106,14 @@ struct Side {
     text: Option<Vec<u8>>,
     /// Whether text copied on this side goes to the other.
     gives: bool,
+    /// A conversion this side asked for and has no answer to yet: only its answer is taken.
+    asked: bool,
 }
 
 impl Side {
     /// Ask the CLIPBOARD's owner on this side for its text, into our window's property.
-    fn request_text(&self, time: x::Timestamp) -> BridgeResult<()> {
+    fn request_text(&mut self, time: x::Timestamp) -> BridgeResult<()> {
+        self.asked = true;
         self.conn.send_request(&x::ConvertSelection {
             requestor: self.window,
             selection: self.atoms.clipboard,
@@ -153,7 +155,6 @@ fn open(display: &str, gives: bool) -> BridgeResult<Side> {
         utf8: intern("UTF8_STRING")?,
         text: intern("TEXT")?,
         targets: intern("TARGETS")?,
-        incr: intern("INCR")?,
         property: intern("NESTBOX_CLIPBOARD")?,
     };
     let window: x::Window = conn.generate_id();
@@ -181,6 +182,7 @@ fn open(display: &str, gives: bool) -> BridgeResult<Side> {
         atoms,
         text: None,
         gives,
+        asked: false,
     })
 }
 
@@ -194,7 +196,7 @@ fn run(host: &str, nested: &str, nested_auth: &str, direction: Clipboard) -> Bri
     )?;
     let mut sides = [host_side, nested_side];
     // Text copied before the bridge started: XFixes tells of changes only.
-    for side in &sides {
+    for side in &mut sides {
         let owner = side.conn.send_request(&x::GetSelectionOwner {
             selection: side.atoms.clipboard,
         });
@@ -213,9 +215,30 @@ fn run(host: &str, nested: &str, nested_auth: &str, direction: Clipboard) -> Bri
             return Err("poll failed".into());
         }
         for i in 0..2 {
-            while let Some(event) = sides[i].conn.poll_for_event()? {
+            loop {
+                let event = match sides[i].conn.poll_for_event() {
+                    Ok(Some(event)) => event,
+                    Ok(None) => break,
+                    // An error for one of our requests (a requestor window a client named that
+                    // is gone, say): that request is lost, the bridge goes on.
+                    Err(xcb::Error::Protocol(e)) => {
+                        tracing::debug!("clipboard bridge: {e:?}");
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let (this, other) = pair(&mut sides, i);
-                handle(this, other, event)?;
+                match handle(this, other, event) {
+                    Err(e)
+                        if matches!(
+                            e.downcast_ref::<xcb::Error>(),
+                            Some(xcb::Error::Protocol(_))
+                        ) =>
+                    {
+                        tracing::debug!("clipboard bridge: {e}");
+                    }
+                    r => r?,
+                }
             }
         }
     }
@@ -243,10 +266,20 @@ fn handle(this: &mut Side, other: &mut Side, event: xcb::Event) -> BridgeResult<
         {
             this.request_text(ev.selection_timestamp())?;
         }
-        // The text arrived: serve it on the other side.
+        // The text arrived: serve it on the other side. Only the answer to a conversion this
+        // side asked for, in a direction the profile allows: any client of a display can send
+        // the bridge a SelectionNotify (SendEvent), and set the property it names.
         xcb::Event::X(x::Event::SelectionNotify(ev))
-            if ev.requestor() == this.window && !ev.property().is_none() =>
+            if this.gives
+                && this.asked
+                && ev.requestor() == this.window
+                && ev.selection() == a.clipboard
+                && ev.target() == a.utf8 =>
         {
+            this.asked = false;
+            if ev.property() != a.property {
+                return Ok(());
+            }
             let c = this.conn.send_request(&x::GetProperty {
                 delete: true,
                 window: this.window,
@@ -256,7 +289,10 @@ fn handle(this: &mut Side, other: &mut Side, event: xcb::Event) -> BridgeResult<
                 long_length: MAX_TEXT / 4,
             });
             let reply = this.conn.wait_for_reply(c)?;
-            if reply.r#type() != a.incr && reply.bytes_after() == 0 {
+            // Text, in bytes (format 8), whole (no INCR, nothing left over); anything else is
+            // dropped. The format is checked first: reading another as bytes would panic.
+            let text_type = [a.utf8, x::ATOM_STRING, a.text].contains(&reply.r#type());
+            if text_type && reply.format() == 8 && reply.bytes_after() == 0 {
                 other.text = Some(reply.value::<u8>().to_vec());
                 other.conn.send_request(&x::SetSelectionOwner {
                     owner: other.window,
