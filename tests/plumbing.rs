@@ -352,7 +352,7 @@ fn a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge() {
     // Inside: forge, then report what a paste inside gets after the host copies anew.
     let script = "/forge; for i in $(seq 50); do t=$(xclip -o -selection clipboard 2>/dev/null); \
          [ \"$t\" = host-again ] && break; sleep 0.1; done; echo \"inside: $t\"";
-    let mut app = env
+    let app = env
         .nestbox(&["run", "clip", script])
         .stdout(std::process::Stdio::piped())
         .spawn()
