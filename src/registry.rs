@@ -307,6 +307,7 @@ mod tests {
                     user_namespaces: false,
                     architectures: vec!["x86_64".into()],
                 },
+                max_processes: Some(4096),
             },
         }
     }

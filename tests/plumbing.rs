@@ -383,3 +383,69 @@ fn a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge() {
         "{text}"
     );
 }
+
+#[test]
+fn a_sandbox_cannot_fill_the_hosts_memory_or_its_process_table() {
+    unprivileged!("a_sandbox_cannot_fill_the_hosts_memory_or_its_process_table");
+    let env = TestEnv::new("limits");
+    env.profile(
+        "t",
+        "[run]\ncommand = [\"sh\", \"-c\"]\n[sandbox]\ntmpfs_size = \"8M\"\nmax_processes = 40\n",
+    );
+    // Every tmpfs stops at its size: /tmp, /dev/shm, the runtime directory.
+    let o = env.run(&[
+        "run",
+        "t",
+        "for d in /tmp /dev/shm \"$XDG_RUNTIME_DIR\"; do \
+           dd if=/dev/zero of=$d/fill bs=1M count=64 2>&1 | grep -o 'No space left on device'; \
+           echo $(( $(stat -c %s $d/fill) >> 20 )); done",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "No space left on device\n8\nNo space left on device\n8\nNo space left on device\n8\n",
+        "{}",
+        stderr(&o)
+    );
+    // A fork bomb stops at the sandbox's own limit, and the user's session can still fork.
+    let bomb = "import os, errno, time\n\
+                n = 0\n\
+                try:\n    \
+                    for i in range(100):\n        \
+                        if os.fork() == 0:\n            \
+                            time.sleep(3); os._exit(0)\n        \
+                        n += 1\n\
+                except OSError as e:\n    \
+                    print('stopped', errno.errorcode[e.errno])\n\
+                print('started', n)\n";
+    let mut inside = env
+        .nestbox(&["run", "--command", "/usr/bin/python3", "t", "-c", bomb])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        std::process::Command::new("true")
+            .status()
+            .unwrap()
+            .success(),
+        "the user's session can fork while the sandbox is at its limit"
+    );
+    let o = inside.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert!(out.starts_with("stopped EAGAIN\nstarted "), "{out}");
+    let started: u32 = out.trim().rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(
+        (20..40).contains(&started),
+        "{started} started, with a limit of 40"
+    );
+    let text = stdout(&env.run(&["explain", "t"]));
+    assert!(text.contains("holds at most 8 MiB (tmpfs_size)"), "{text}");
+    assert!(
+        text.contains("at most 40 processes and threads at once"),
+        "{text}"
+    );
+    // A bad size is one line at its place in the profile.
+    env.profile("bad", "[sandbox]\ntmpfs_size = \"lots\"\n");
+    let o = env.run(&["explain", "bad"]);
+    assert_one_line_error(&o, 125, "bad.toml:2:14: tmpfs_size \"lots\" must be a size");
+}

@@ -69,6 +69,41 @@ pub struct HostFacts {
     pub gpu: Option<gpu::GpuHost>,
     /// The running nestbox, which no sandbox may write.
     pub exe: Option<PathBuf>,
+    /// The host's memory (MemTotal), in bytes, where /proc/meminfo says.
+    pub memory: Option<u64>,
+    /// Whether RLIMIT_NPROC counts a user namespace's processes on their own (Linux 5.14 and
+    /// later); before, it counts every process of the user's, the host's included.
+    pub nproc_per_namespace: bool,
+}
+
+/// MemTotal of /proc/meminfo's text, in bytes.
+pub fn parse_meminfo(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let mut words = line.split_whitespace().skip(1);
+    let n: u64 = words.next()?.parse().ok()?;
+    (words.next() == Some("kB")).then_some(n * 1024)
+}
+
+/// The running kernel's release (uname -r).
+fn kernel_release() -> String {
+    // SAFETY: utsname is plain data, filled by uname.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return String::new();
+    }
+    // SAFETY: uname NUL-terminates the field.
+    unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Whether a kernel release ("6.1.0-18-amd64") is `major.minor` or later.
+pub fn release_at_least(release: &str, major: u32, minor: u32) -> bool {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let a: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let b: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (a, b) >= (major, minor)
 }
 
 /// A home the sandbox can mount its own over: absolute, normal, and not the root itself.
@@ -132,6 +167,10 @@ impl HostFacts {
             abstract_displays: Vec::new(),
             gpu: None,
             exe: std::env::current_exe().ok(),
+            memory: std::fs::read_to_string("/proc/meminfo")
+                .ok()
+                .and_then(|t| parse_meminfo(&t)),
+            nproc_per_namespace: release_at_least(&kernel_release(), 5, 14),
         })
     }
 

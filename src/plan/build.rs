@@ -3,7 +3,7 @@
 use super::confine::{confinement, seccomp, writable};
 use super::{
     program, x11, BindKind, Command, DisplayPlan, FileContents, HostStep, IdMap, LaunchSocket,
-    Mount, Namespaces, Plan, PlanError, Process,
+    Limits, Mount, Namespaces, Plan, PlanError, Process,
 };
 use crate::host::{FileKind, HostFacts, HostFs};
 use crate::profile::{Access, Home, Network, Profile, ProfilePath, SessionBus, X11};
@@ -152,6 +152,7 @@ pub fn build(
         protected,
         session_bus,
         shared_files: profile.shared_files,
+        limits: Limits::new(profile, facts),
         notes: b.notes,
         process: Process {
             program: program_path,

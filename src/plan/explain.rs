@@ -257,6 +257,7 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
                 "read-write, each file alone (the profile says shared_files = \"read-write\")",
         }
     )?;
+    limits(w, plan)?;
     match &plan.home_backing {
         Some(dir) => writeln!(
             w,
@@ -403,13 +404,50 @@ fn steps(w: &mut String, plan: &Plan) -> std::fmt::Result {
     }
     writeln!(w, "\nMount steps, in order:")?;
     for (i, m) in plan.mounts.iter().enumerate() {
-        writeln!(w, "  {:>3}  {}", i + 1, step(m))?;
+        match m {
+            Mount::Tmpfs { dst, mode } => writeln!(
+                w,
+                "  {:>3}  tmpfs       {} (mode {mode:04o}, at most {})",
+                i + 1,
+                dst.display(),
+                human_size(plan.limits.tmpfs_size)
+            )?,
+            _ => writeln!(w, "  {:>3}  {}", i + 1, step(m))?,
+        }
     }
     writeln!(w, "\nEnvironment (nothing else of the caller's):")?;
     for (k, v) in &plan.process.env {
         writeln!(w, "  {k}={v}")?;
     }
     Ok(())
+}
+
+/// A size as a person writes it: "512 MiB", "3.0 GiB".
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{} MiB", bytes >> 20)
+    }
+}
+
+/// What the sandbox may take of the host's memory and processes.
+fn limits(w: &mut String, plan: &Plan) -> std::fmt::Result {
+    writeln!(
+        w,
+        "Memory: every tmpfs inside (/tmp, /dev/shm, $XDG_RUNTIME_DIR, a tmpfs home...) holds at most {} (tmpfs_size); a write past it fails with ENOSPC",
+        human_size(plan.limits.tmpfs_size)
+    )?;
+    match plan.limits.max_processes {
+        Some(n) => writeln!(
+            w,
+            "Processes: at most {n} processes and threads at once (max_processes, as RLIMIT_NPROC, counted within the sandbox's user namespace: your other processes do not count against it, and it cannot take more than {n} of yours)"
+        ),
+        None => writeln!(
+            w,
+            "Processes: no limit of the sandbox's own (before Linux 5.14, RLIMIT_NPROC counts all your processes, not the sandbox's alone)"
+        ),
+    }
 }
 
 /// What a mount step does, as the object of "cannot ...", for the child's error line.

@@ -237,6 +237,8 @@ pub struct Plan {
     pub session_bus: Option<Command>,
     /// How files handed to a launch with --share-files are bound.
     pub shared_files: crate::profile::SharedFiles,
+    /// What the sandbox may take of the host's memory and processes.
+    pub limits: Limits,
     /// What the plan left out and why (an optional bind through a link nestbox will not
     /// follow): said on stderr at launch, and by explain.
     pub notes: Vec<String>,
@@ -253,6 +255,41 @@ pub struct Inside {
     pub cwd: PathBuf,
     pub confinement: Confinement,
     pub seccomp: crate::seccomp::SeccompPlan,
+    /// RLIMIT_NPROC of every process started inside (none where the kernel would count the
+    /// user's processes outside too).
+    #[serde(default)]
+    pub max_processes: Option<u64>,
+}
+
+/// What a sandbox may take of the host, without cgroups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// The size of every tmpfs inside, in bytes (a tmpfs uses memory as it fills).
+    pub tmpfs_size: u64,
+    /// Processes and threads at once (RLIMIT_NPROC, which Linux 5.14 and later counts per user
+    /// namespace: the user's processes outside do not count against it, and the sandbox cannot
+    /// take more than this many of the user's); none on an older kernel.
+    pub max_processes: Option<u64>,
+}
+
+impl Limits {
+    /// From the profile's settings and the host's memory (a gigabyte stands in for a share of
+    /// memory nestbox could not learn).
+    pub fn new(profile: &crate::profile::Profile, facts: &crate::host::HostFacts) -> Limits {
+        use crate::profile::TmpfsSize;
+        let tmpfs_size = match profile.tmpfs_size {
+            TmpfsSize::Bytes(b) => b,
+            TmpfsSize::Percent(p) => {
+                let share = facts.memory.unwrap_or(8 << 30) / 100 * u64::from(p);
+                // Whole mebibytes, at least 64 of them.
+                (share >> 20).max(64) << 20
+            }
+        };
+        Limits {
+            tmpfs_size,
+            max_processes: facts.nproc_per_namespace.then_some(profile.max_processes),
+        }
+    }
 }
 
 impl Plan {
@@ -264,6 +301,7 @@ impl Plan {
             cwd: self.process.cwd.clone(),
             confinement: self.confinement.clone(),
             seccomp: self.seccomp.clone(),
+            max_processes: self.limits.max_processes,
         }
     }
 }

@@ -9,6 +9,17 @@ mod validate;
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
 pub use schema::{Audio, Clipboard, Gpu, Home, Network, SessionBus, SharedFiles, X11};
+
+#[cfg(test)]
+#[test]
+fn tmpfs_sizes_read_as_written() {
+    assert_eq!(parse_tmpfs_size("512M"), Ok(TmpfsSize::Bytes(512 << 20)));
+    assert_eq!(parse_tmpfs_size("2G"), Ok(TmpfsSize::Bytes(2 << 30)));
+    assert_eq!(parse_tmpfs_size("10%"), Ok(TmpfsSize::Percent(10)));
+    for bad in ["", "M", "1T", "0%", "101%", "12K", "-1G", "1.5G"] {
+        assert!(parse_tmpfs_size(bad).is_err(), "{bad:?}");
+    }
+}
 pub use validate::{managed_env, parse_size, NESTED_SIZE_RANGE};
 
 use serde::Serialize;
@@ -126,6 +137,10 @@ pub struct Profile {
     pub session_bus: SessionBus,
     /// How files handed to a launch with --share-files are bound.
     pub shared_files: SharedFiles,
+    /// Each tmpfs inside at most this big.
+    pub tmpfs_size: TmpfsSize,
+    /// Processes and threads the sandbox may have at once.
+    pub max_processes: u64,
     pub sys: bool,
     pub opt: bool,
     pub binds: Vec<BindSpec>,
@@ -157,6 +172,8 @@ impl Profile {
             home: Home::Persistent,
             session_bus: SessionBus::None,
             shared_files: SharedFiles::ReadOnly,
+            tmpfs_size: TmpfsSize::default(),
+            max_processes: DEFAULT_MAX_PROCESSES,
             sys: false,
             opt: false,
             binds: Vec::new(),
@@ -176,6 +193,60 @@ pub fn valid_desktop_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// How big each tmpfs inside may grow: a fixed size, or a share of the host's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TmpfsSize {
+    Bytes(u64),
+    /// Percent of the host's memory (MemTotal).
+    Percent(u8),
+}
+
+impl Default for TmpfsSize {
+    /// An eighth of the host's memory each: the four a sandbox can write (/tmp, /dev/shm,
+    /// $XDG_RUNTIME_DIR, a tmpfs home) fill at most half of it together, where the kernel's
+    /// default (half of it each) lets three of them exceed it.
+    fn default() -> TmpfsSize {
+        TmpfsSize::Percent(12)
+    }
+}
+
+/// Processes and threads a sandbox may have by default: room for a browser with many tabs (each
+/// renderer runs a few dozen threads), not for a fork bomb to use up the user's.
+pub const DEFAULT_MAX_PROCESSES: u64 = 4096;
+
+/// `tmpfs_size` as written: `N`, `NK`, `NM`, `NG` (powers of 1024) or `N%` of the host's memory.
+pub fn parse_tmpfs_size(s: &str) -> Result<TmpfsSize, String> {
+    let bad = || {
+        format!("tmpfs_size {s:?} must be a size such as \"512M\" or \"2G\", or a share of memory such as \"10%\"")
+    };
+    let t = s.trim();
+    if let Some(p) = t.strip_suffix('%') {
+        let p: u8 = p.parse().map_err(|_| bad())?;
+        return if (1..=100).contains(&p) {
+            Ok(TmpfsSize::Percent(p))
+        } else {
+            Err(format!("tmpfs_size {s:?}: a share must be 1% to 100%"))
+        };
+    }
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let unit: u64 = match unit {
+        "" => 1,
+        "K" | "k" => 1 << 10,
+        "M" | "m" => 1 << 20,
+        "G" | "g" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(unit) {
+        Some(b) if b >= 1 << 20 => Ok(TmpfsSize::Bytes(b)),
+        _ => Err(format!("tmpfs_size {s:?}: at least 1M")),
+    }
 }
 
 /// Whether `name` may name a profile (it becomes a file name and a directory name, and a word on

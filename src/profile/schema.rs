@@ -52,6 +52,10 @@ pub struct RawSandbox {
     pub home: Option<Home>,
     pub session_bus: Option<SessionBus>,
     pub shared_files: Option<SharedFiles>,
+    /// Each tmpfs inside at most this big: "512M", "2G", or a share of the host's memory, "10%".
+    pub tmpfs_size: Option<Spanned<String>>,
+    /// Processes (and threads) the sandbox may have at once.
+    pub max_processes: Option<Spanned<u64>>,
     pub sys: Option<bool>,
     pub opt: Option<bool>,
 }

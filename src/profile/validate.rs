@@ -202,6 +202,16 @@ pub(super) fn apply(
     into.home = s.home.unwrap_or(into.home);
     into.session_bus = s.session_bus.unwrap_or(into.session_bus);
     into.shared_files = s.shared_files.unwrap_or(into.shared_files);
+    if let Some(size) = &s.tmpfs_size {
+        into.tmpfs_size =
+            super::parse_tmpfs_size(size.get_ref()).map_err(|m| file.fail(size, m))?;
+    }
+    if let Some(n) = &s.max_processes {
+        if !(16..=1 << 22).contains(n.get_ref()) {
+            return Err(file.fail(n, "max_processes must be 16 to 4194304"));
+        }
+        into.max_processes = *n.get_ref();
+    }
     into.sys = s.sys.unwrap_or(into.sys);
     into.opt = s.opt.unwrap_or(into.opt);
     let lists = [

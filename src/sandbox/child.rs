@@ -106,13 +106,13 @@ fn map_ids(frozen: &Frozen) -> SysResult {
 /// where a scratch root in between (bubblewrap's way) costs one more of each: each pivot walks
 /// every process of the machine, each unmount waits for an RCU grace period.
 fn new_root(frozen: &Frozen) -> Result<Fd, Errno> {
-    let Some(Step::Root { mode }) = frozen.steps.first() else {
+    let Some(Step::Root { mode, size }) = frozen.steps.first() else {
         return Err(Errno::EINVAL);
     };
     sys::mount(None, SLASH, None, libc::MS_SLAVE | libc::MS_REC, None)?;
     let root = sys::new_fs(
         c"tmpfs",
-        &[(c"mode", mode)],
+        &[(c"mode", mode), (c"size", size)],
         sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
     )?;
     sys::attach(&root, &sys::open_dir(SLASH)?)?;
@@ -177,8 +177,12 @@ fn apply(root: &Fd, step: &Step) -> SysResult {
     match step {
         // Made by `new_root`, which gave the root's fd.
         Step::Root { .. } => Ok(()),
-        Step::Tmpfs { dst, mode } => sys::attach(
-            &sys::new_fs(c"tmpfs", &[(c"mode", mode)], NOSUID | NODEV)?,
+        Step::Tmpfs { dst, mode, size } => sys::attach(
+            &sys::new_fs(
+                c"tmpfs",
+                &[(c"mode", mode), (c"size", size)],
+                NOSUID | NODEV,
+            )?,
             &dir_target(root, dst)?,
         ),
         Step::Bind { src, dst, attrs } => {

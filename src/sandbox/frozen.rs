@@ -23,10 +23,12 @@ pub enum Step {
     /// The tmpfs that becomes the root (the plan's first step).
     Root {
         mode: CString,
+        size: CString,
     },
     Tmpfs {
         dst: Dst,
         mode: CString,
+        size: CString,
     },
     Bind {
         src: CString,
@@ -88,6 +90,8 @@ pub struct Confined {
     pub landlock_rules: Vec<LandlockRule>,
     /// The seccomp filter every process started inside installs last (empty: none).
     pub seccomp: seccompiler::BpfProgram,
+    /// RLIMIT_NPROC of every process started inside, if any.
+    pub max_processes: Option<u64>,
     /// The highest capability number this kernel knows: every one up to it leaves the bounding
     /// set.
     pub last_capability: u32,
@@ -117,6 +121,7 @@ impl Confined {
             landlock_rules: landlock_rules(c)?,
             seccomp: crate::seccomp::compile(&inside.seccomp)?,
             last_capability: last_capability(),
+            max_processes: inside.max_processes,
         })
     }
 }
@@ -284,13 +289,19 @@ fn host(path: &Path) -> Result<CString, FreezeError> {
     cstr("path", path.as_os_str().as_bytes())
 }
 
-fn step(m: &Mount) -> Result<Step, FreezeError> {
+/// The plan's mount step `m`; every tmpfs `tmpfs_size` bytes at most.
+fn step(m: &Mount, tmpfs_size: u64) -> Result<Step, FreezeError> {
     let mode = |mode: &u32| cstr("mode", format!("{mode:04o}").as_bytes());
+    let size = || cstr("size", format!("{}k", tmpfs_size.div_ceil(1024)).as_bytes());
     Ok(match m {
-        Mount::Tmpfs { dst, mode: m } if dst == Path::new("/") => Step::Root { mode: mode(m)? },
+        Mount::Tmpfs { dst, mode: m } if dst == Path::new("/") => Step::Root {
+            mode: mode(m)?,
+            size: size()?,
+        },
         Mount::Tmpfs { dst, mode: m } => Step::Tmpfs {
             dst: Dst::new(dst)?,
             mode: mode(m)?,
+            size: size()?,
         },
         Mount::Bind { src, dst, kind } => Step::Bind {
             src: host(src)?,
@@ -334,7 +345,12 @@ fn step(m: &Mount) -> Result<Step, FreezeError> {
 
 impl Frozen {
     pub fn new(plan: &Plan) -> Result<Frozen, FreezeError> {
-        let mut steps: Vec<Step> = plan.mounts.iter().map(step).collect::<Result<_, _>>()?;
+        let size = plan.limits.tmpfs_size;
+        let mut steps: Vec<Step> = plan
+            .mounts
+            .iter()
+            .map(|m| step(m, size))
+            .collect::<Result<_, _>>()?;
         mark_made_directories(&mut steps);
         let p = &plan.process;
         let map = |m: crate::plan::IdMap| {
@@ -401,6 +417,7 @@ mod tests {
         let tmpfs = |p: &str| Step::Tmpfs {
             dst: dst(p),
             mode: c"0755".into(),
+            size: c"1024k".into(),
         };
         let file = |p: &str| Step::File {
             dst: dst(p),

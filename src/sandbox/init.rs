@@ -332,6 +332,9 @@ pub fn exec(
         sys::take_terminal();
     }
     sys::chdir(&c.cwd).map_err(at(Stage::Cwd))?;
+    if let Some(n) = c.max_processes {
+        sys::limit_processes(n).map_err(at(Stage::Prepare))?;
+    }
     drop_capabilities(c.last_capability).map_err(at(Stage::Capabilities))?;
     sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(at(Stage::NoNewPrivs))?;
     if let Some(ruleset) = &c.landlock {

@@ -414,6 +414,22 @@ pub fn take_terminal() {
     }
 }
 
+/// At most `n` processes and threads (RLIMIT_NPROC, soft and hard; never above the hard limit
+/// this process has).
+pub fn limit_processes(n: u64) -> SysResult {
+    // SAFETY: rlimit is plain data, filled by getrlimit.
+    let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer.
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut r) })?;
+    let n = n.min(r.rlim_max);
+    let limit = libc::rlimit {
+        rlim_cur: n,
+        rlim_max: n,
+    };
+    // SAFETY: a valid rlimit.
+    check(unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &limit) })
+}
+
 pub fn setsid() -> SysResult {
     // SAFETY: no arguments.
     check(unsafe { libc::setsid() })

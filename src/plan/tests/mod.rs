@@ -35,6 +35,8 @@ fn facts() -> HostFacts {
         abstract_displays: Vec::new(),
         gpu: None,
         exe: None,
+        memory: Some(8 << 30),
+        nproc_per_namespace: true,
     }
 }
 
@@ -494,7 +496,9 @@ fn explain_lists_shares_and_steps() {
         "uid 1000 -> 1000",
         "read-write  /home/ann/Downloads",
         "Home: /home/ann is kept in /home/ann/.local/share/nestbox/homes/xterm",
-        "    1  tmpfs       / (mode 0755)",
+        "    1  tmpfs       / (mode 0755, at most 983 MiB)",
+        "Memory: every tmpfs inside (/tmp, /dev/shm, $XDG_RUNTIME_DIR, a tmpfs home...) holds at most 983 MiB (tmpfs_size)",
+        "Processes: at most 4096 processes and threads at once",
         "GREETING=hi",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");

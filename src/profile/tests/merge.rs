@@ -122,6 +122,8 @@ fn extends_chain_merges_into_the_exact_profile() {
         home: Home::Tmpfs,
         session_bus: crate::profile::SessionBus::None,
         shared_files: crate::profile::SharedFiles::ReadOnly,
+        tmpfs_size: crate::profile::TmpfsSize::default(),
+        max_processes: crate::profile::DEFAULT_MAX_PROCESSES,
         sys: true,
         opt: true,
         // Appended; mid's rw /etc/fonts replaces base's ro /etc/fonts and moves to its place.
