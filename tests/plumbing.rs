@@ -417,7 +417,7 @@ fn a_sandbox_cannot_fill_the_hosts_memory_or_its_process_table() {
                 except OSError as e:\n    \
                     print('stopped', errno.errorcode[e.errno])\n\
                 print('started', n)\n";
-    let mut inside = env
+    let inside = env
         .nestbox(&["run", "--command", "/usr/bin/python3", "t", "-c", bomb])
         .stdout(std::process::Stdio::piped())
         .spawn()
