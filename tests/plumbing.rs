@@ -449,3 +449,44 @@ fn a_sandbox_cannot_fill_the_hosts_memory_or_its_process_table() {
     let o = env.run(&["explain", "bad"]);
     assert_one_line_error(&o, 125, "bad.toml:2:14: tmpfs_size \"lots\" must be a size");
 }
+
+#[test]
+fn host_abstract_sockets_are_out_of_reach_from_a_browser_on_the_host_display() {
+    unprivileged!("host_abstract_sockets_are_out_of_reach_from_a_browser_on_the_host_display");
+    use std::os::linux::net::SocketAddrExt;
+    let mut env = TestEnv::new("abstract-browser");
+    let x = Xvfb::start(&env);
+    env.use_display(&x);
+    // A host program's listener on an abstract socket (as D-Bus daemons and input methods have).
+    let name = format!("nestbox-test-listener-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let _listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    // The shipped firefox profile: the host's display and network.
+    let probe = format!(
+        "socat -u OPEN:/dev/null ABSTRACT-CONNECT:{name} 2>&1 | grep -o 'Operation not permitted'; \
+         xdpyinfo >/dev/null && echo display open"
+    );
+    let o = env.run(&[
+        "run",
+        "--audio",
+        "none",
+        "--command",
+        "/bin/sh",
+        "firefox",
+        "-c",
+        &probe,
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "Operation not permitted\ndisplay open\n",
+        "{}",
+        stderr(&o)
+    );
+    let text = stdout(&env.run(&["explain", "--audio", "none", "firefox"]));
+    assert!(
+        text.contains(
+            "Host abstract Unix sockets: out of reach: Landlock's abstract-Unix-socket scope"
+        ),
+        "{text}"
+    );
+}

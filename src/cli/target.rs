@@ -166,7 +166,12 @@ impl Loaded {
         let facts = &mut self.facts;
         let profile = &self.profile;
         match profile.x11 {
-            X11::Host => facts.read_xauthority(),
+            X11::Host => {
+                facts.read_xauthority();
+                if profile.network == Network::Shared {
+                    facts.read_abstract_displays();
+                }
+            }
             X11::Nested => {
                 if profile.nested.size == NestedSize::Fit {
                     facts.read_monitor();

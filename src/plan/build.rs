@@ -400,17 +400,29 @@ impl Builder<'_> {
         match self.profile.x11 {
             X11::None => Ok(DisplayPlan::None),
             X11::Host => {
-                let host = x11::host_display(self.facts, self.fs)?;
+                // On the host's network, the socket is seen under a number no host server has an
+                // abstract socket for: libxcb's abstract attempt then finds nothing (the scope
+                // answers EPERM only where a listener is) and goes on to the bound path, so every
+                // host abstract socket can be out of reach, the display's own included.
+                let shared = self.profile.network == Network::Shared;
+                let number = if shared {
+                    x11::inside_number(true, &self.facts.abstract_displays)
+                } else {
+                    x11::host_number(self.facts)?
+                };
+                let host = x11::host_display(self.facts, self.fs, number)?;
                 let socket = host.display.socket();
                 self.x11_socket_dir(Mount::Bind {
                     src: socket.clone(),
-                    dst: socket.clone(),
+                    dst: format!("/tmp/.X11-unix/X{number}").into(),
                     kind: BindKind::ReadOnly,
                 });
                 self.file(x11::XAUTHORITY, 0o600, host.xauthority, &host.describe);
-                self.x11_env(&host.display.to_string());
+                let inside = format!(":{number}");
+                self.x11_env(&inside);
                 Ok(DisplayPlan::Host {
                     display: host.display.to_string(),
+                    inside,
                     socket,
                     xauthority: x11::XAUTHORITY.into(),
                 })

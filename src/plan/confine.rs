@@ -8,25 +8,17 @@ use crate::profile::{Network, Profile, X11};
 use std::path::{Path, PathBuf};
 
 /// Which Landlock scopes apply, and whether the host's abstract sockets are out of reach. Every
-/// sandbox but one on the host display gets the scopes; where the kernel lacks them and the network
-/// is shared, nestbox refuses unless the profile accepts the risk.
+/// sandbox gets the scopes where the kernel has them (the host display included: the sandbox
+/// sees it under a number without an abstract listener, see `x11::inside_number`); where the
+/// kernel lacks them and the network is shared, a sandbox on the host display reaches them as
+/// before (the display is shared anyway, and explain says so), and any other is refused unless
+/// the profile accepts the risk.
 pub(super) fn confinement(profile: &Profile, facts: &HostFacts) -> Result<Confinement, PlanError> {
     let private_net = profile.network == Network::None;
-    if profile.x11 == X11::Host {
-        return Ok(Confinement {
-            landlock_scopes: false,
-            abstract_sockets: if private_net {
-                AbstractSockets::PrivateNetwork
-            } else {
-                AbstractSockets::SharedWithHostDisplay
-            },
-            landlock_abi: file_rules_abi(facts.landlock_abi),
-            writable: Vec::new(),
-        });
-    }
     let abstract_sockets = match (private_net, facts.landlock_scopes) {
         (true, _) => AbstractSockets::PrivateNetwork,
         (false, true) => AbstractSockets::Scoped,
+        (false, false) if profile.x11 == X11::Host => AbstractSockets::SharedWithHostDisplay,
         (false, false) if profile.allow_host_abstract_sockets => AbstractSockets::AcceptedByProfile,
         (false, false) => {
             return Err(PlanError::AbstractSocketsOpen {

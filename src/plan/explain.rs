@@ -185,7 +185,7 @@ fn sharing(w: &mut String, plan: &Plan) -> std::fmt::Result {
         }
         AbstractSockets::Scoped => "out of reach: Landlock's abstract-Unix-socket scope",
         AbstractSockets::SharedWithHostDisplay => {
-            "REACHABLE (x11 = \"host\" shares the host's display anyway)"
+            "REACHABLE: this kernel has no Landlock abstract-socket scope (Linux 6.12), and x11 = \"host\" shares the host's display anyway"
         }
         AbstractSockets::AcceptedByProfile => {
             "REACHABLE, the host display's among them: this kernel cannot scope them and the profile accepts it"
@@ -323,11 +323,12 @@ fn display(w: &mut String, plan: &Plan) -> std::fmt::Result {
         DisplayPlan::None => writeln!(w, "  display     none (no X socket, no DISPLAY)"),
         DisplayPlan::Host {
             display,
+            inside,
             socket,
             xauthority,
         } => writeln!(
             w,
-            "  display     host display {display}: socket {} read-only, cookie in {} (wildcard family, read-only)",
+            "  display     host display {display}, seen inside as {inside}: socket {} read-only, cookie in {} (wildcard family, read-only)",
             socket.display(),
             xauthority.display()
         ),

@@ -165,7 +165,11 @@ pub struct NestedServer {
 pub enum DisplayPlan {
     None,
     Host {
+        /// The host's display.
         display: String,
+        /// The display as the sandbox names it: on the host's network, a number with no abstract
+        /// socket on the host.
+        inside: String,
         socket: PathBuf,
         xauthority: PathBuf,
     },
@@ -188,7 +192,7 @@ pub enum AbstractSockets {
     PrivateNetwork,
     /// Landlock's abstract-Unix-socket scope refuses them.
     Scoped,
-    /// Reachable: x11 = "host" shares the whole display anyway.
+    /// Reachable: this kernel cannot scope them, and x11 = "host" shares the whole display anyway.
     SharedWithHostDisplay,
     /// Reachable: the kernel cannot scope them and the profile accepts that.
     AcceptedByProfile,

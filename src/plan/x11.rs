@@ -19,7 +19,23 @@ pub struct HostDisplay {
     pub describe: String,
 }
 
-pub fn host_display(facts: &HostFacts, fs: &dyn HostFs) -> Result<HostDisplay, PlanError> {
+/// The number of the host's display (`$DISPLAY`).
+pub fn host_number(facts: &HostFacts) -> Result<u32, PlanError> {
+    let value = facts
+        .env
+        .get("DISPLAY")
+        .filter(|d| !d.is_empty())
+        .ok_or(PlanError::NoDisplay)?;
+    Ok(parse_display(value)?.number)
+}
+
+/// The host's display, and an Xauthority with its cookie for display `inside` (the number the
+/// sandbox knows it by), under the wildcard family.
+pub fn host_display(
+    facts: &HostFacts,
+    fs: &dyn HostFs,
+    inside: u32,
+) -> Result<HostDisplay, PlanError> {
     let value = facts
         .env
         .get("DISPLAY")
@@ -54,23 +70,23 @@ pub fn host_display(facts: &HostFacts, fs: &dyn HostFs) -> Result<HostDisplay, P
             path: file.path.clone(),
         }
     })?;
-    let entry = wildcard_copy(cookie, display.number);
+    let entry = wildcard_copy(cookie, inside);
     Ok(HostDisplay {
         display,
         xauthority: write_xauthority(&[entry]),
         describe: format!(
-            "the cookie of display :{} from {}, wildcard family",
+            "the cookie of display :{} from {}, as :{inside}, wildcard family",
             display.number,
             file.path.display()
         ),
     })
 }
 
-/// The lowest display number the sandbox may use for a nested display when it shares the host's
+/// The lowest display number the sandbox may use for a display when it shares the host's
 /// network: one with no abstract socket there (see [`inside_number`]).
 const FIRST_SHARED_NUMBER: u32 = 100;
 
-/// The number the sandbox knows its nested display by. Under Landlock's abstract-socket scope,
+/// The number the sandbox knows its display by (nested, or the host's on the host's network). Under Landlock's abstract-socket scope,
 /// libxcb tries `@/tmp/.X11-unix/XN` first and gives up on EPERM, which is what a host listener
 /// gives; a number without one gets ECONNREFUSED and libxcb goes on to the bound socket. In a
 /// network namespace of its own the sandbox has no listeners at all, and gets `:0`. Numbers from

@@ -270,20 +270,49 @@ fn without_landlock_scopes_a_shared_network_is_refused_unless_accepted() {
 }
 
 #[test]
-fn the_host_display_keeps_its_abstract_socket() {
+fn the_host_display_is_seen_under_a_number_without_an_abstract_listener_and_scoped() {
     let mut p = xterm();
     p.x11 = X11::Host;
     p.network = Network::Shared;
-    let f = x11_facts(&[cookie(FAMILY_LOCAL, "desk", "3", b"c")]);
-    let plan = plan(&p, &f, &host()).unwrap();
+    let mut f = x11_facts(&[cookie(FAMILY_LOCAL, "desk", "3", b"c")]);
+    f.abstract_displays = vec![0, 3, 100];
+    let made = plan(&p, &f, &host()).unwrap();
     assert_eq!(
         (
-            plan.confinement.landlock_scopes,
-            plan.confinement.abstract_sockets
+            made.confinement.landlock_scopes,
+            made.confinement.abstract_sockets
         ),
-        (false, AbstractSockets::SharedWithHostDisplay)
+        (true, AbstractSockets::Scoped)
     );
-    assert_eq!(plan.process.env["DISPLAY"], ":3");
+    assert_eq!(made.process.env["DISPLAY"], ":101");
+    assert!(made.mounts.contains(&Mount::Bind {
+        src: "/tmp/.X11-unix/X3".into(),
+        dst: "/tmp/.X11-unix/X101".into(),
+        kind: BindKind::ReadOnly,
+    }));
+    // The cookie is the host's, for the number inside.
+    let xauth = made
+        .mounts
+        .iter()
+        .find_map(|m| match m {
+            Mount::File { dst, contents, .. } if dst.ends_with("Xauthority") => Some(contents),
+            _ => None,
+        })
+        .unwrap();
+    let entries = crate::host::parse_xauthority(&xauth.bytes).unwrap();
+    assert_eq!(entries[0].number, b"101");
+    // A kernel without the scope: as before, reachable, and said so.
+    f.landlock_scopes = false;
+    let made = plan(&p, &f, &host()).unwrap();
+    assert_eq!(
+        made.confinement.abstract_sockets,
+        AbstractSockets::SharedWithHostDisplay
+    );
+    // Off the host's network, the display keeps its number (the sandbox has no listeners).
+    p.network = Network::None;
+    let f = x11_facts(&[cookie(FAMILY_LOCAL, "desk", "3", b"c")]);
+    let made = plan(&p, &f, &host()).unwrap();
+    assert_eq!(made.process.env["DISPLAY"], ":3");
 }
 
 #[test]
