@@ -490,3 +490,42 @@ fn host_abstract_sockets_are_out_of_reach_from_a_browser_on_the_host_display() {
         "{text}"
     );
 }
+
+#[test]
+fn ctrl_z_stops_the_sandbox_with_nestbox_and_fg_brings_both_back() {
+    unprivileged!("ctrl_z_stops_the_sandbox_with_nestbox_and_fg_brings_both_back");
+    let env = TestEnv::new("ctrl-z");
+    env.profile("t", "[run]\ncommand = [\"sh\", \"-c\"]\n");
+    let marker = format!("sleep 1041.{}", std::process::id());
+    let shell = HostShell::start(&env);
+    shell.type_in(&format!("nestbox run t 'echo APP-UP; exec {marker}'\n"));
+    shell.wait_for("APP-UP", 10);
+    let app = wait_for(10, "the app", || {
+        pids_with(&marker).into_iter().find(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"))
+        })
+    });
+    let state = |pid: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit(") ")
+            .next()
+            .unwrap_or("")
+            .chars()
+            .next()
+            .unwrap_or('?')
+    };
+    // Ctrl-Z: the shell gets the terminal back, and the app is stopped with nestbox.
+    shell.type_in("\x1a");
+    shell.wait_for("Stopped", 10);
+    wait_for(5, "the app to stop", || (state(app) == 'T').then_some(()));
+    shell.type_in("echo SHELL-BACK\n");
+    shell.wait_for("SHELL-BACK\r\n", 10);
+    // fg: both go on; Ctrl-C then reaches the app through the pseudo-terminal.
+    shell.type_in("fg\n");
+    wait_for(5, "the app to go on", || (state(app) == 'S').then_some(()));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    shell.type_in("\x03");
+    wait_for(10, "the app to end", || (state(app) == '?').then_some(()));
+    shell.type_in("echo AFTER\n");
+    shell.wait_for("AFTER\r\n", 10);
+}
