@@ -5,10 +5,11 @@
 //! environment, the Landlock rules and scopes, the seccomp filter, no capabilities, no_new_privs),
 //! from the registry's host-side copy; nestbox waits for it and passes signals on, as `run` does.
 
+use super::failure::read_failure;
 use super::frozen::{Confined, Exec};
+use super::wait::{wait_forwarding, Blocked};
 use super::{
-    ensure_single_threaded, init, namespace_flags, read_failure, sys, wait_forwarding, Blocked,
-    Failure, LaunchError, Stage, Watch,
+    ensure_single_threaded, init, namespace_flags, sys, Failure, LaunchError, Stage, Watch,
 };
 use crate::plan::Inside;
 use nix::errno::Errno;
