@@ -43,6 +43,22 @@ pub struct Relay {
     stop_root: Option<(libc::pid_t, bool)>,
     /// The standard descriptors given the pseudo-terminal, and what they were.
     routed: Vec<(RawFd, OwnedFd)>,
+    /// Typed, not yet taken by the pseudo-terminal (its input queue is full: the program inside
+    /// does not read). nestbox reads no more until it is gone, and never waits on it.
+    pending: Vec<u8>,
+}
+
+/// The standard descriptors given the pseudo-terminal so far, put back if making the relay
+/// fails half-way.
+struct Routed(Vec<(RawFd, OwnedFd)>);
+
+impl Drop for Routed {
+    fn drop(&mut self) {
+        for (fd, saved) in &self.0 {
+            // SAFETY: dup2 of our saved copy back onto our own standard descriptor.
+            unsafe { libc::dup2(saved.as_raw_fd(), *fd) };
+        }
+    }
 }
 
 impl Relay {
@@ -61,7 +77,7 @@ impl Relay {
         // The pseudo-terminal starts in the kernel's sane modes (what the user's terminal is in
         // right now may be a shell's line editor's, about to change), at the terminal's size.
         copy_size(first, master.as_raw_fd());
-        let mut routed = Vec::new();
+        let mut routed = Routed(Vec::new());
         for &fd in &ttys {
             let saved = dup_cloexec(fd)?;
             // SAFETY: dup2 onto our own standard descriptor; the copy is not close-on-exec, so
@@ -69,10 +85,11 @@ impl Relay {
             if unsafe { libc::dup2(slave.as_raw_fd(), fd) } < 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            routed.push((fd, saved));
+            routed.0.push((fd, saved));
         }
         let copy = |fd: RawFd| {
             routed
+                .0
                 .iter()
                 .find(|(f, _)| *f == fd)
                 .map(|(_, saved)| saved.try_clone())
@@ -83,7 +100,7 @@ impl Relay {
             Some(o) => o,
             None => match copy(2)? {
                 Some(o) => o,
-                None => dup_cloexec(routed[0].1.as_raw_fd())?,
+                None => dup_cloexec(routed.0[0].1.as_raw_fd())?,
             },
         };
         let suspend_char = match suspend {
@@ -94,7 +111,8 @@ impl Relay {
             }
             SuspendKey::PassedOn => None,
         };
-        let mut relay = Relay {
+        // Raw mode waits for nestbox's wait loop (`tick`), where it can always be undone.
+        Ok(Some(Relay {
             master: Some(master),
             input,
             output,
@@ -102,16 +120,22 @@ impl Relay {
             raw: false,
             suspend_char,
             stop_root: None,
-            routed,
-        };
-        relay.sync_mode();
-        Ok(Some(relay))
+            routed: std::mem::take(&mut routed.0),
+            pending: Vec::new(),
+        }))
     }
 
-    /// The process whose tree stops with nestbox on the suspend key: the sandbox's PID 1 (not
-    /// itself) for a launch, the joined process (itself too) for a join.
-    pub fn stops_with(&mut self, pid: libc::pid_t, itself: bool) {
+    /// The sandbox's processes have their copies of the pseudo-terminal: nestbox's own standard
+    /// descriptors go back to what they were (so that the pseudo-terminal ends when the last
+    /// process inside lets go of it, and nothing nestbox says can fill it). `pid`'s tree stops
+    /// with nestbox on the suspend key: the sandbox's PID 1 (not itself) for a launch, the
+    /// joined process (itself too) for a join.
+    pub fn handed_over(&mut self, pid: libc::pid_t, itself: bool) {
         self.stop_root = Some((pid, itself));
+        for (fd, saved) in &self.routed {
+            // SAFETY: dup2 of our saved copy back onto our own standard descriptor.
+            unsafe { libc::dup2(saved.as_raw_fd(), *fd) };
+        }
     }
 
     /// Descriptors to watch now: the pseudo-terminal, and the user's terminal while nestbox is
@@ -119,7 +143,7 @@ impl Relay {
     pub fn fds(&self) -> Vec<RawFd> {
         let mut fds: Vec<RawFd> = self.master.iter().map(|m| m.as_raw_fd()).collect();
         if let Some(input) = &self.input {
-            if self.raw {
+            if self.raw && self.pending.is_empty() {
                 fds.push(input.as_raw_fd());
             }
         }
@@ -179,20 +203,44 @@ impl Relay {
     }
 
     fn pass_input(&mut self, data: &[u8]) {
-        let Some(master) = self.master.as_ref().map(|m| m.as_raw_fd()) else {
-            return;
-        };
         match self
             .suspend_char
             .and_then(|c| data.iter().position(|&b| b == c))
         {
-            None => write_all(master, data),
+            None => self.offer(data),
             Some(at) => {
-                write_all(master, &data[..at]);
+                self.offer(&data[..at]);
                 self.suspend();
-                if let Some(master) = self.master.as_ref().map(|m| m.as_raw_fd()) {
-                    write_all(master, &data[at + 1..]);
-                }
+                self.pass_input(&data[at + 1..]);
+            }
+        }
+    }
+
+    /// Give the pseudo-terminal what it takes of `data` now; keep the rest for later.
+    fn offer(&mut self, data: &[u8]) {
+        self.pending.extend_from_slice(data);
+        self.flush_pending();
+    }
+
+    fn flush_pending(&mut self) {
+        let Some(master) = self.master.as_ref().map(|m| m.as_raw_fd()) else {
+            self.pending.clear();
+            return;
+        };
+        while !self.pending.is_empty() {
+            // SAFETY: pending is valid for its length; the master is non-blocking.
+            let n =
+                unsafe { libc::write(master, self.pending.as_ptr().cast(), self.pending.len()) };
+            if n > 0 {
+                self.pending.drain(..n as usize);
+            } else if n < 0 && Errno::last() == Errno::EINTR {
+                continue;
+            } else if n < 0 && Errno::last() == Errno::EAGAIN {
+                return;
+            } else {
+                // The pseudo-terminal is gone.
+                self.pending.clear();
+                return;
             }
         }
     }
@@ -220,15 +268,22 @@ impl Relay {
 
     /// While nestbox is a background job that may be brought to the foreground, how often to
     /// look (`fg` of a running job sends no signal).
+    /// Also while typed input waits for the program inside to read.
     pub fn tick_every(&self) -> Option<std::time::Duration> {
-        (self.input.is_some() && !self.raw).then_some(std::time::Duration::from_millis(200))
+        if !self.pending.is_empty() {
+            Some(std::time::Duration::from_millis(20))
+        } else {
+            (self.input.is_some() && !self.raw).then_some(std::time::Duration::from_millis(200))
+        }
     }
 
-    /// Look whether nestbox has become the foreground job (or stopped being it).
+    /// Look whether nestbox has become the foreground job (or stopped being it), and pass on
+    /// input that waits.
     pub fn tick(&mut self) {
         if self.input.is_some() {
             self.sync_mode();
         }
+        self.flush_pending();
     }
 
     fn master_fd(&self) -> RawFd {

@@ -529,3 +529,22 @@ fn ctrl_z_stops_the_sandbox_with_nestbox_and_fg_brings_both_back() {
     shell.type_in("echo AFTER\n");
     shell.wait_for("AFTER\r\n", 10);
 }
+
+#[test]
+fn typing_at_an_app_that_never_reads_does_not_hang_nestbox() {
+    unprivileged!("typing_at_an_app_that_never_reads_does_not_hang_nestbox");
+    let env = TestEnv::new("no-reader");
+    env.profile("t", "[run]\ncommand = [\"sh\", \"-c\"]\n");
+    let shell = std::sync::Arc::new(HostShell::start(&env));
+    shell.type_in("nestbox run t 'echo APP-UP; sleep 3; echo APP-DONE'\n");
+    shell.wait_for("APP-UP", 10);
+    // Far more than a terminal's input queue holds, typed while the app never reads.
+    let typist = {
+        let shell = shell.clone();
+        std::thread::spawn(move || shell.type_in(&" ".repeat(32 * 1024)))
+    };
+    // The app's output still comes through, and nestbox ends with it: the shell is back.
+    shell.wait_for("APP-DONE", 10);
+    shell.wait_for_count("HOST$ ", 2, 10);
+    typist.join().unwrap();
+}

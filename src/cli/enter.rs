@@ -54,7 +54,10 @@ pub fn enter(args: EnterArgs) -> i32 {
     let join = JoinArgs { argv: &argv };
     // A pseudo-terminal of its own: the shell's job control is inside, and nothing it leaves
     // behind holds the caller's terminal once it returns.
-    let mut relay = super::run::open_relay(SuspendKey::PassedOn);
+    let mut relay = match super::run::open_relay(SuspendKey::PassedOn) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let mut watch = super::run::Copying {
         tee: None,
         relay: relay.as_mut(),

@@ -90,7 +90,10 @@ pub fn run(args: RunArgs) -> i32 {
         eprintln!("nestbox: this kernel has no Landlock: the file rules are left out (the mounts still apply)");
     }
     // The user's terminal stays out of the sandbox (its helpers, started above, are not in it).
-    let mut relay = open_relay(SuspendKey::StopsTheSandbox);
+    let mut relay = match open_relay(SuspendKey::StopsTheSandbox) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let mut watch = Registering {
         claim: claim.as_ref(),
         plan: &plan,
@@ -268,7 +271,10 @@ fn join_running(
     tracing::debug!(name = %entry.name, ?argv, "joining the running sandbox");
     let args = JoinArgs { argv: &argv };
     let mut tee = entry.log.as_deref().and_then(|p| open_tee(p, false));
-    let mut relay = open_relay(SuspendKey::StopsTheSandbox);
+    let mut relay = match open_relay(SuspendKey::StopsTheSandbox) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
     let mut watch = Copying {
         tee: tee.as_mut(),
         relay: relay.as_mut(),
@@ -281,11 +287,14 @@ fn join_running(
 }
 
 /// A pseudo-terminal in place of the user's terminal, where nestbox's stdin, stdout or stderr is
-/// one; a terminal that cannot be relayed is said once, and then not handed over either.
-pub(super) fn open_relay(suspend: SuspendKey) -> Option<Relay> {
-    Relay::start(suspend).unwrap_or_else(|e| {
-        eprintln!("nestbox: cannot make a pseudo-terminal for the sandbox: {e}");
-        None
+/// one. One that cannot be made stops the launch (exit code 125): the user's terminal is never
+/// handed over instead.
+pub(super) fn open_relay(suspend: SuspendKey) -> Result<Option<Relay>, i32> {
+    Relay::start(suspend).map_err(|e| {
+        fail(
+            format!("cannot make a pseudo-terminal for the sandbox (the terminal is never handed over): {e}"),
+            125,
+        )
     })
 }
 
@@ -312,7 +321,7 @@ pub(super) struct Copying<'a> {
 impl crate::sandbox::Watch for Copying<'_> {
     fn cloned(&mut self, pid: libc::pid_t) {
         if let Some(r) = self.relay.as_mut() {
-            r.stops_with(pid, self.joined);
+            r.handed_over(pid, self.joined);
         }
     }
 

@@ -124,7 +124,7 @@ impl Loaded {
                 },
                 optional: false,
                 origin: Location {
-                    path: "--share-files".into(),
+                    path: crate::profile::SHARED_FILE_ORIGIN.into(),
                     line: 0,
                     column: 0,
                 },

@@ -539,6 +539,10 @@ impl Builder<'_> {
                 Access::Device => BindKind::Device,
             };
             let dst = self.path(&bind.dst);
+            if bind.is_shared_file() {
+                self.shared_file(bind, src, dst, kind)?;
+                continue;
+            }
             if let Some(link) = self.planted_link(&src) {
                 let e = PlanError::LinkInSource {
                     origin: bind.origin.clone(),
@@ -570,6 +574,35 @@ impl Builder<'_> {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// A file `--share-files` walked to without following a link a sandbox could have planted:
+    /// bound at that path as it is, never resolved again (the child opens it without following
+    /// any link, so one planted since fails the launch instead of steering the bind).
+    fn shared_file(
+        &mut self,
+        bind: &crate::profile::BindSpec,
+        src: PathBuf,
+        dst: PathBuf,
+        kind: BindKind,
+    ) -> Result<(), PlanError> {
+        if self.fs.lstat(&src) != FileKind::File {
+            return Err(PlanError::MissingSource {
+                origin: bind.origin.clone(),
+                path: src,
+            });
+        }
+        if kind == BindKind::ReadWrite {
+            if let Some(exposure) = self.exposure(&src) {
+                return Err(PlanError::Exposes {
+                    origin: bind.origin.clone(),
+                    path: src,
+                    exposure,
+                });
+            }
+        }
+        self.push(Mount::Bind { src, dst, kind });
         Ok(())
     }
 

@@ -55,6 +55,10 @@ pub enum Access {
     Device,
 }
 
+/// The origin of the binds `--share-files` adds: files whose path nestbox walked without
+/// following links a sandbox could have planted, bound as they are (never resolved again).
+pub const SHARED_FILE_ORIGIN: &str = "--share-files";
+
 /// One `[filesystem]` entry: `?src[:dst]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BindSpec {
@@ -66,6 +70,13 @@ pub struct BindSpec {
     /// Where the entry was written, `file:line:column`.
     #[serde(serialize_with = "serialize_display")]
     pub origin: Location,
+}
+
+impl BindSpec {
+    /// Whether `--share-files` added it.
+    pub fn is_shared_file(&self) -> bool {
+        self.origin.path.as_os_str() == SHARED_FILE_ORIGIN
+    }
 }
 
 fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(

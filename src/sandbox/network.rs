@@ -5,7 +5,7 @@
 //! while the child builds its root, a helper process it forks enters the sandbox's user
 //! namespace, makes the network namespace there (owned by that user namespace, exactly as if the
 //! child had made it), brings its loopback interface up and hands the child a descriptor of it
-//! over a socket pair. The child joins it before it pivots. On a machine with a second core the
+//! over a socket pair. The child joins it once its root is built. On a machine with a second core the
 //! two run side by side; on one core nothing is lost but a fork.
 //!
 //! The namespace is new and private to the sandbox as before: only the helper (which exits at
@@ -203,6 +203,10 @@ pub fn join_from_helper(channel: RawFd) -> Result<(), (NetStep, Errno)> {
     msg.msg_iovlen = 1;
     msg.msg_control = control.bytes.as_mut_ptr().cast();
     msg.msg_controllen = control.bytes.len();
+    // SAFETY: plain system call on our own descriptor (closed on every way out below).
+    let close_channel = || unsafe {
+        libc::close(channel);
+    };
     let got = loop {
         // SAFETY: msg describes valid buffers.
         let n = unsafe { libc::recvmsg(channel, &mut msg, libc::MSG_CMSG_CLOEXEC) };
@@ -211,15 +215,19 @@ pub fn join_from_helper(channel: RawFd) -> Result<(), (NetStep, Errno)> {
         }
     };
     if got < 0 {
-        return Err((NetStep::Receive, Errno::last()));
+        let e = Errno::last();
+        close_channel();
+        return Err((NetStep::Receive, e));
     }
     if got as usize != data.len() {
         // The helper died before it could say anything.
+        close_channel();
         return Err((NetStep::Receive, Errno::ECONNRESET));
     }
     let step = u32::from_ne_bytes([data[0], data[1], data[2], data[3]]);
     let errno = u32::from_ne_bytes([data[4], data[5], data[6], data[7]]) as i32;
     if errno != 0 {
+        close_channel();
         let step = if step == NetStep::LoopbackUp as u32 {
             NetStep::LoopbackUp
         } else {
@@ -227,13 +235,18 @@ pub fn join_from_helper(channel: RawFd) -> Result<(), (NetStep, Errno)> {
         };
         return Err((step, Errno::from_raw(errno)));
     }
-    // SAFETY: the kernel filled the control buffer; CMSG_FIRSTHDR checks its length.
+    // SAFETY: the kernel filled the control buffer; CMSG_FIRSTHDR checks its length, and the
+    // message's own length is checked before its descriptor is read.
     let ns = unsafe {
         let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null()
+        let whole = msg.msg_flags & libc::MSG_CTRUNC == 0;
+        if !whole
+            || cmsg.is_null()
             || (*cmsg).cmsg_level != libc::SOL_SOCKET
             || (*cmsg).cmsg_type != libc::SCM_RIGHTS
+            || (*cmsg).cmsg_len < libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize
         {
+            close_channel();
             return Err((NetStep::Receive, Errno::EBADMSG));
         }
         std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>())

@@ -99,6 +99,9 @@ pub(super) fn wait_forwarding(
     let mut kill_at: Option<std::time::Instant> = None;
     let mut check_server = display_server.is_some();
     let mut closed: Vec<std::os::fd::RawFd> = Vec::new();
+    // The first look before the first wait (a terminal relay goes raw here, once nestbox's
+    // signals are blocked and the sandbox is up).
+    watch.tick();
     loop {
         // Asked anew each time: what is watched may change (a terminal relay reads the user's
         // terminal only while nestbox is in the foreground).

@@ -602,9 +602,22 @@ impl HostShell {
 
     /// Wait until the terminal has shown `needle` `count` times in all.
     pub fn wait_for_count(&self, needle: &str, count: usize, secs: u64) {
-        wait_for(secs, &format!("{needle:?} on the terminal"), || {
-            (self.shown().matches(needle).count() >= count).then_some(())
-        });
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.shown().matches(needle).count() < count {
+            if Instant::now() > deadline {
+                let shown = self.shown();
+                let tail: String = shown
+                    .chars()
+                    .rev()
+                    .take(400)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                panic!("timed out waiting for {needle:?} on the terminal; it ends with {tail:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn wait_for(&self, needle: &str, secs: u64) {

@@ -646,3 +646,38 @@ fn a_link_below_a_home_directory_is_refused_but_the_homes_own_links_are_followed
     assert_eq!(plan.notes, [format!("{refusal}; left out")]);
     assert!(explain_text(&plan).contains("Note: /p/xterm.toml:4:7: will not bind"));
 }
+
+#[test]
+fn a_shared_file_is_bound_at_the_path_walked_and_never_through_a_link() {
+    let fs = host()
+        .with("/home/ann/Downloads/a.pdf", FileKind::File)
+        .with(
+            "/home/ann/Downloads/b.pdf",
+            FileKind::Symlink("/home/ann/.vimrc".into()),
+        )
+        .with("/home/ann/.vimrc", FileKind::File);
+    let shared = |name: &str| BindSpec {
+        src: ProfilePath::Absolute(format!("/home/ann/Downloads/{name}").into()),
+        dst: ProfilePath::Absolute(format!("/run/user/1000/nestbox-files/0/{name}").into()),
+        access: Access::ReadOnly,
+        optional: false,
+        origin: Location {
+            path: crate::profile::SHARED_FILE_ORIGIN.into(),
+            line: 0,
+            column: 0,
+        },
+    };
+    let mut p = xterm();
+    p.binds.push(shared("a.pdf"));
+    let plan = build(&p, &facts(), &fs, None, &[]).unwrap();
+    assert!(plan.mounts.contains(&Mount::Bind {
+        src: "/home/ann/Downloads/a.pdf".into(),
+        dst: "/run/user/1000/nestbox-files/0/a.pdf".into(),
+        kind: BindKind::ReadOnly,
+    }));
+    // A link there now (planted since the word was walked) is never followed to its target.
+    let mut p = xterm();
+    p.binds.push(shared("b.pdf"));
+    let err = build(&p, &facts(), &fs, None, &[]).unwrap_err();
+    assert!(matches!(err, PlanError::MissingSource { .. }), "{err}");
+}
