@@ -276,9 +276,10 @@ fn escape_sequences_from_a_sandbox_never_reach_the_users_terminal() {
     // On a terminal: escaped, unless --raw.
     let shell = HostShell::start(&env);
     shell.type_in("nestbox logs t; echo LOGS-DONE\n");
-    shell.wait_for("LOGS-DONE\r\n", 10);
+    // Twice: the line typed, then what it printed.
+    shell.wait_for_count("LOGS-DONE\r\n", 2, 10);
     shell.type_in("nestbox explain t; echo EXPLAIN-DONE\n");
-    shell.wait_for("EXPLAIN-DONE\r\n", 10);
+    shell.wait_for_count("EXPLAIN-DONE\r\n", 2, 10);
     let shown = shell.shown();
     assert!(
         !shown.contains("\x1b]52") && !shown.contains("\x1b]2;") && !shown.contains("\x1b[2J"),
@@ -288,7 +289,7 @@ fn escape_sequences_from_a_sandbox_never_reach_the_users_terminal() {
     assert!(shown.contains("\\x1b]52;c;cm0gLXJmIH4K\\x07"), "{shown:?}");
     assert!(shown.contains("HOSTILE=\\x1b]52;c;"), "{shown:?}");
     shell.type_in("nestbox logs --raw t; echo RAW-DONE\n");
-    shell.wait_for("RAW-DONE", 10);
+    shell.wait_for_count("RAW-DONE\r\n", 2, 10);
     assert!(shell.shown().contains("\x1b]52;c;cm0gLXJmIH4K\x07"));
     drop(app.stdin.take());
     app.wait().unwrap();
@@ -519,7 +520,7 @@ fn ctrl_z_stops_the_sandbox_with_nestbox_and_fg_brings_both_back() {
     shell.wait_for("Stopped", 10);
     wait_for(5, "the app to stop", || (state(app) == 'T').then_some(()));
     shell.type_in("echo SHELL-BACK\n");
-    shell.wait_for("SHELL-BACK\r\n", 10);
+    shell.wait_for_count("SHELL-BACK\r\n", 2, 10);
     // fg: both go on; Ctrl-C then reaches the app through the pseudo-terminal.
     shell.type_in("fg\n");
     wait_for(5, "the app to go on", || (state(app) == 'S').then_some(()));
