@@ -460,30 +460,13 @@ fn the_clipboard_crosses_only_where_the_profile_says() {
     let mut env = TestEnv::new("nested-clip");
     let x = Xvfb::start(&env);
     env.use_display(&x);
-    let host_clipboard = || {
-        let o = x
-            .client("xclip")
-            .args(["-o", "-selection", "clipboard"])
-            .stderr(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
     for (mode, goes_in, goes_out) in [
         ("both", true, true),
         ("in", true, false),
         ("out", false, true),
         ("none", false, false),
     ] {
-        let mut copy = x
-            .client("xclip")
-            .args(["-i", "-selection", "clipboard"])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        write!(copy.stdin.take().unwrap(), "host-{mode}").unwrap();
-        copy.wait().unwrap(); // xclip goes on serving the text in the background
+        x.copy(&format!("host-{mode}"));
         let clip_line = if mode == "none" {
             String::new()
         } else {
@@ -507,7 +490,7 @@ fn the_clipboard_crosses_only_where_the_profile_says() {
             .unwrap();
         let mut seen_out = false;
         while app.try_wait().unwrap().is_none() {
-            seen_out |= host_clipboard() == "sandbox-text";
+            seen_out |= x.clipboard() == "sandbox-text";
             std::thread::sleep(Duration::from_millis(100));
         }
         let out = app.wait_with_output().unwrap();

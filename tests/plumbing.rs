@@ -320,27 +320,7 @@ fn a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge() {
     let x = Xvfb::start(&env);
     env.use_display(&x);
     let forger = clipforge(&env);
-    let host_clipboard = || {
-        let o = x
-            .client("xclip")
-            .args(["-o", "-selection", "clipboard"])
-            .stderr(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
-    let copy_on_host = |text: &str| {
-        let mut copy = x
-            .client("xclip")
-            .args(["-i", "-selection", "clipboard"])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        write!(copy.stdin.take().unwrap(), "{text}").unwrap();
-        copy.wait().unwrap();
-    };
-    copy_on_host("host-text");
+    x.copy("host-text");
     env.profile(
         "clip",
         &format!(
@@ -361,7 +341,7 @@ fn a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge() {
     // While it forges, the host's clipboard stays the host's.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     while std::time::Instant::now() < deadline {
-        let now = host_clipboard();
+        let now = x.clipboard();
         assert!(
             !now.contains("rm -rf"),
             "the host's clipboard was written: {now:?}"
@@ -369,7 +349,7 @@ fn a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     // The bridge lived through both forgeries: a new copy on the host still reaches inside.
-    copy_on_host("host-again");
+    x.copy("host-again");
     let out = app.wait_with_output().unwrap();
     assert_eq!(
         stdout(&out),
@@ -377,7 +357,7 @@ fn a_nested_client_cannot_write_the_hosts_clipboard_through_the_bridge() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(host_clipboard(), "host-again");
+    assert_eq!(x.clipboard(), "host-again");
     let text = stdout(&env.run(&["explain", "clip"]));
     assert!(
         text.contains("every text copied on your display is readable by the app inside"),

@@ -296,6 +296,30 @@ impl Xvfb {
     }
 
     /// A screenshot of the whole display, kept as an artifact.
+    /// The text of this display's CLIPBOARD (empty when nobody holds it), as xclip reads it.
+    pub fn clipboard(&self) -> String {
+        let o = self
+            .client("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .stderr(Stdio::null())
+            .output()
+            .expect("xclip is needed (apt-get install xclip)");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Copy `text` to this display's CLIPBOARD (xclip goes on serving it in the background).
+    pub fn copy(&self, text: &str) {
+        use std::io::Write;
+        let mut copy = self
+            .client("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("xclip is needed (apt-get install xclip)");
+        write!(copy.stdin.take().unwrap(), "{text}").unwrap();
+        copy.wait().unwrap();
+    }
+
     pub fn screenshot(&self, name: &str) -> PathBuf {
         let shot = artifact(name);
         let status = self
