@@ -142,15 +142,9 @@ fn send(channel: RawFd, words: [u32; 2], fd: Option<RawFd>) -> Result<(), Errno>
     let mut data = [0u8; 8];
     data[..4].copy_from_slice(&words[0].to_ne_bytes());
     data[4..].copy_from_slice(&words[1].to_ne_bytes());
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
+    let mut iov = iovec(&mut data);
     let mut control = ControlBuffer::new();
-    // SAFETY: msghdr is plain data; every pointer set below outlives the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
+    let mut msg = message(&mut iov);
     if let Some(fd) = fd {
         msg.msg_control = control.bytes.as_mut_ptr().cast();
         // SAFETY: CMSG_SPACE only computes a size.
@@ -170,6 +164,23 @@ fn send(channel: RawFd, words: [u32; 2], fd: Option<RawFd>) -> Result<(), Errno>
         return Err(Errno::last());
     }
     Ok(())
+}
+
+/// The message's one buffer.
+fn iovec(data: &mut [u8; 8]) -> libc::iovec {
+    libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    }
+}
+
+/// A message of the one buffer `iov` (which must outlive its use), no control data yet.
+fn message(iov: &mut libc::iovec) -> libc::msghdr {
+    // SAFETY: msghdr is plain data; zeroed is a valid value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg
 }
 
 /// Room for one control message carrying one descriptor, aligned for cmsghdr.
@@ -192,15 +203,9 @@ impl ControlBuffer {
 /// allocation (this runs after clone). On failure, the step and errno.
 pub fn join_from_helper(channel: RawFd) -> Result<(), (NetStep, Errno)> {
     let mut data = [0u8; 8];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
+    let mut iov = iovec(&mut data);
     let mut control = ControlBuffer::new();
-    // SAFETY: msghdr is plain data; the pointers set below outlive the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
+    let mut msg = message(&mut iov);
     msg.msg_control = control.bytes.as_mut_ptr().cast();
     msg.msg_controllen = control.bytes.len();
     // SAFETY: plain system call on our own descriptor (closed on every way out below).
