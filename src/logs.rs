@@ -140,7 +140,7 @@ impl Tee {
         match nix::unistd::read(r, &mut buf) {
             Ok(0) => false,
             Ok(n) => {
-                write_fd(*to, &buf[..n]);
+                crate::terminal::write_all(*to, &buf[..n]);
                 self.log.write(&buf[..n]);
                 true
             }
@@ -175,21 +175,6 @@ impl Drop for Tee {
                 }
             }
         }
-    }
-}
-
-/// Write everything to `fd`, giving up on an error (a closed terminal must not stop the log).
-fn write_fd(fd: RawFd, mut data: &[u8]) {
-    while !data.is_empty() {
-        // SAFETY: writing a valid buffer to an fd we hold (the saved copy lives in Tee).
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n <= 0 {
-            if n < 0 && nix::errno::Errno::last() == nix::errno::Errno::EINTR {
-                continue;
-            }
-            return;
-        }
-        data = &data[n as usize..];
     }
 }
 

@@ -475,9 +475,10 @@ fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
-/// Write all of `data`, waiting where the descriptor is full (a stopped terminal, a slow
-/// reader); gives up on an error.
-fn write_all(fd: RawFd, mut data: &[u8]) {
+/// Write all of `data` to where the user sees output (a terminal, a pipe, a file), waiting where
+/// the descriptor is full (a stopped terminal, a slow reader); gives up on an error (a closed
+/// terminal must not stop nestbox).
+pub fn write_all(fd: RawFd, mut data: &[u8]) {
     while !data.is_empty() {
         // SAFETY: data is valid for its length.
         let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };

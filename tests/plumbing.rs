@@ -134,6 +134,20 @@ fn shared_files_are_read_only_unless_the_profile_says_read_write() {
         .ends_with("~/x\n"));
 }
 
+/// Lines typed at the host shell, a password among them, then time for a thief to read them.
+fn type_at_the_host_shell(shell: &HostShell) {
+    shell.type_in("echo typed-one\n");
+    shell.type_in("secret-password-two\n");
+    shell.type_in("echo typed-three\n");
+    shell.wait_for("typed-three", 10);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+}
+
+/// What profile `t`'s sandbox wrote to `~/stolen`.
+fn stolen(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.backing_home("t").join("stolen")).unwrap_or_default()
+}
+
 /// A profile whose persistent home holds a `.bashrc` that leaves a reader behind: a process in
 /// a session of its own that waits for the shell to be gone, then reads the terminal it got.
 fn planted_reader(env: &TestEnv, name: &str, command: &str) {
@@ -169,12 +183,8 @@ fn a_process_left_behind_by_enter_cannot_read_the_users_terminal() {
     });
     std::thread::sleep(std::time::Duration::from_millis(1500));
     // Typed at the host shell, passwords among it.
-    shell.type_in("echo typed-one\n");
-    shell.type_in("secret-password-two\n");
-    shell.type_in("echo typed-three\n");
-    shell.wait_for("typed-three", 10);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let stolen = std::fs::read_to_string(env.backing_home("t").join("stolen")).unwrap_or_default();
+    type_at_the_host_shell(&shell);
+    let stolen = stolen(&env);
     assert!(
         !stolen.contains("typed") && !stolen.contains("secret"),
         "{stolen:?}"
@@ -204,12 +214,8 @@ fn a_background_run_cannot_read_what_is_typed_at_the_shell() {
     // The app reads its stdin, as a stealer would; nestbox runs as a background job.
     shell.type_in("nestbox run t 'echo APP-UP; cat >> ~/stolen' &\n");
     shell.wait_for("APP-UP", 10);
-    shell.type_in("echo typed-one\n");
-    shell.type_in("secret-password-two\n");
-    shell.type_in("echo typed-three\n");
-    shell.wait_for("typed-three", 10);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let stolen = std::fs::read_to_string(env.backing_home("t").join("stolen")).unwrap_or_default();
+    type_at_the_host_shell(&shell);
+    let stolen = stolen(&env);
     assert!(stolen.is_empty(), "{stolen:?}");
     assert!(
         shell.shown().contains("secret-password-two"),

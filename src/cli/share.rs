@@ -96,7 +96,7 @@ enum Walk {
 /// Follow `given` from `/`, one component at a time, checking each link before following it.
 fn walk(given: &Path, owner: &Owner) -> Walk {
     let mut pending: Vec<std::ffi::OsString> = Vec::new();
-    push_parts(&mut pending, given);
+    crate::host::push_parts(&mut pending, given);
     let mut current = PathBuf::from("/");
     let mut hops = 0;
     while let Some(part) = pending.pop() {
@@ -126,7 +126,7 @@ fn walk(given: &Path, owner: &Owner) -> Walk {
         if target.is_absolute() {
             current = PathBuf::from("/");
         }
-        push_parts(&mut pending, &target);
+        crate::host::push_parts(&mut pending, &target);
     }
     if in_kernel_tree(&current) {
         return Walk::Refused(Refused::Kernel(given.to_path_buf()));
@@ -198,19 +198,6 @@ fn kernel_fs(path: &Path) -> bool {
         return true;
     }
     [PROC, SYSFS, DEBUGFS, SECURITYFS, CGROUP2, CGROUP].contains(&(st.f_type as i64))
-}
-
-/// Push the parts of `path` so that popping yields them in order.
-fn push_parts(pending: &mut Vec<std::ffi::OsString>, path: &Path) {
-    let start = pending.len();
-    for c in path.components() {
-        match c {
-            Component::Normal(s) => pending.push(s.to_os_string()),
-            Component::ParentDir => pending.push("..".into()),
-            _ => {}
-        }
-    }
-    pending[start..].reverse();
 }
 
 /// Where a shared file appears inside: `runtime/nestbox-files/N/NAME`.

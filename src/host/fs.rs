@@ -75,8 +75,8 @@ pub trait HostFs {
     }
 }
 
-/// Push the parts of `path` so that popping yields them in order.
-fn push_parts(pending: &mut Vec<std::ffi::OsString>, path: &Path) {
+/// Push the parts of `path` so that popping yields them in order (`..` kept as a part).
+pub fn push_parts(pending: &mut Vec<std::ffi::OsString>, path: &Path) {
     let start = pending.len();
     for c in path.components() {
         match c {

@@ -12,7 +12,7 @@ mod xserver;
 
 pub use audio::{find_pulse_server, PulseServer, PulseServerError};
 pub use display::{parse_display, Display, DisplayError};
-pub use fs::{FakeFs, FileKind, HostFs, RealFs};
+pub use fs::{push_parts, FakeFs, FileKind, HostFs, RealFs};
 pub use gpu::GpuHost;
 pub use xauth::{
     find_cookie, parse_xauthority, wildcard_copy, write_xauthority, XauthEntry, XauthError,

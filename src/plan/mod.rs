@@ -277,8 +277,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// From the profile's settings and the host's memory (a gigabyte stands in for a share of
-    /// memory nestbox could not learn).
+    /// From the profile's settings and the host's memory (8 GiB stands in for memory nestbox
+    /// could not learn).
     pub fn new(profile: &crate::profile::Profile, facts: &crate::host::HostFacts) -> Limits {
         use crate::profile::TmpfsSize;
         let tmpfs_size = match profile.tmpfs_size {
