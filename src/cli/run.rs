@@ -5,7 +5,8 @@ use super::fail;
 use super::target::{Loaded, Target};
 use crate::plan::{sound_dir, AudioPlan, DisplayPlan, LaunchSocket, Plan};
 use crate::profile::{Clipboard, Home};
-use crate::pulse::helper::{self, Helper, Opened, Pending};
+use crate::pulse::helper::{self, Helper, Pending};
+use crate::pulse::Grants;
 use crate::registry::{Claim, Entry, Registry};
 use crate::sandbox::{JoinArgs, Pid1};
 use crate::terminal::{Relay, SuspendKey};
@@ -53,7 +54,7 @@ pub fn run(args: RunArgs) -> i32 {
     for note in &plan.notes {
         eprintln!("nestbox: {note}");
     }
-    // The sound helper first: it loads libpulse and talks to the server while Xephyr starts.
+    // The sound helper first: it makes its socket while Xephyr starts.
     let sound = match start_sound(&mut plan) {
         Ok(s) => s,
         Err(code) => return code,
@@ -118,46 +119,37 @@ pub fn run(args: RunArgs) -> i32 {
     }
 }
 
-/// Start the helper that makes the sandbox's own socket on the PulseAudio server, in
-/// `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME`. Without a runtime directory to make it in, the
-/// server's main socket is bound instead, and there is no helper.
-fn start_sound(plan: &mut Plan) -> Result<Option<(Pending, PathBuf)>, i32> {
+/// Start the helper that serves the sandbox's own sound socket, in
+/// `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME`, relaying to the user's server what the profile
+/// allows.
+fn start_sound(plan: &mut Plan) -> Result<Option<Pending>, i32> {
     let AudioPlan::Pulse {
         server,
         sockets_dir,
+        access,
         ..
     } = &plan.audio
     else {
         return Ok(None);
     };
-    let main = server.socket.clone();
-    let Some(dir) = sockets_dir else {
-        plan.attach_socket(LaunchSocket::Pulse, &main);
-        return Ok(None);
+    let dir = sound_dir(sockets_dir, &std::process::id().to_string(), &plan.profile);
+    let grants = Grants {
+        record: access.record,
+        device_volume: access.device_volume,
     };
-    let dir = sound_dir(dir, &std::process::id().to_string(), &plan.profile);
-    match helper::start(&main, &dir) {
-        Ok(pending) => Ok(Some((pending, main))),
+    match helper::start(&server.socket, &dir, grants) {
+        Ok(pending) => Ok(Some(pending)),
         Err(e) => no_sound(plan, e).map(|()| None),
     }
 }
 
-/// The helper's answer: its socket bound in, or, where the server refused (said on stderr), the
-/// server's main socket.
-fn finish_sound(
-    plan: &mut Plan,
-    (pending, main): (Pending, PathBuf),
-) -> Result<Option<Helper>, i32> {
+/// The helper's answer: its socket bound in.
+fn finish_sound(plan: &mut Plan, pending: Pending) -> Result<Option<Helper>, i32> {
     match pending.answer() {
-        Ok(Opened::Own(h)) => {
+        Ok(h) => {
             tracing::debug!(socket = %h.socket().display(), "sound socket open");
             plan.attach_socket(LaunchSocket::Pulse, h.socket());
             Ok(Some(h))
-        }
-        Ok(Opened::Refused(reason)) => {
-            eprintln!("nestbox: {reason}; binding its main socket read-only instead");
-            plan.attach_socket(LaunchSocket::Pulse, &main);
-            Ok(None)
         }
         Err(e) => no_sound(plan, e).map(|()| None),
     }

@@ -4,7 +4,7 @@
 use super::build::Builder;
 use super::{program, BindKind, LaunchSocket, Mount, Plan, PlanError};
 use crate::host::{find_pulse_server, FileKind, GpuHost, PulseServer};
-use crate::profile::{Audio, Gpu};
+use crate::profile::{Audio, AudioAccess, Gpu};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -28,9 +28,10 @@ pub enum AudioPlan {
     Pulse {
         /// The user's server, as found on the host.
         server: PulseServer,
-        /// Where per-sandbox socket directories go on the host (`$XDG_RUNTIME_DIR/nestbox/pulse`);
-        /// none when the caller has no runtime directory, and the main socket is bound instead.
-        sockets_dir: Option<PathBuf>,
+        /// Where per-sandbox socket directories go on the host (`$XDG_RUNTIME_DIR/nestbox/pulse`).
+        sockets_dir: PathBuf,
+        /// What the sandbox may ask beyond playing its own streams.
+        access: AudioAccess,
         /// The socket's path inside.
         inside: PathBuf,
         /// `audio = "pulse"`: no sound stops the launch; with `"auto"` the app starts without.
@@ -96,15 +97,22 @@ impl Builder<'_> {
             return Ok(AudioPlan::None);
         }
         let f = self.facts;
+        let missing = |reason: String| match self.profile.audio {
+            Audio::Auto => Ok(AudioPlan::Missing { reason }),
+            _ => Err(PlanError::NoAudio(reason)),
+        };
         let server = match find_pulse_server(&f.env, &f.home, &f.config_home, self.fs) {
             Ok(s) => s,
-            Err(e) if self.profile.audio == Audio::Auto => {
-                return Ok(AudioPlan::Missing {
-                    reason: e.to_string(),
-                })
-            }
-            Err(e) => return Err(PlanError::NoAudio(e.to_string())),
+            Err(e) => return missing(e.to_string()),
         };
+        // The server's main socket would give the app the whole server: no sound instead.
+        let Some(runtime) = f.env.get("XDG_RUNTIME_DIR").filter(|d| d.starts_with('/')) else {
+            return missing(
+                "XDG_RUNTIME_DIR is not set: no private place for the sandbox's sound socket"
+                    .into(),
+            );
+        };
+        let sockets_dir = self.resolve_for_creation(&Path::new(runtime).join("nestbox/pulse"));
         let inside = self.runtime_dir().join("pulse/native");
         self.push(Mount::LaunchSocket {
             dst: inside.clone(),
@@ -117,17 +125,10 @@ impl Builder<'_> {
             socket: self.fs.realpath(&server.socket).unwrap_or(server.socket),
             found_by: server.found_by,
         };
-        let sockets_dir = f
-            .env
-            .get("XDG_RUNTIME_DIR")
-            .filter(|d| d.starts_with('/'))
-            .map(|d| {
-                let dir = Path::new(d).join("nestbox/pulse");
-                self.resolve_for_creation(&dir)
-            });
         Ok(AudioPlan::Pulse {
             server,
             sockets_dir,
+            access: self.profile.audio_access,
             inside,
             required: self.profile.audio == Audio::Pulse,
         })
@@ -297,6 +298,7 @@ pub(super) fn explain(w: &mut String, plan: &Plan) -> std::fmt::Result {
         AudioPlan::Pulse {
             server,
             sockets_dir,
+            access,
             inside,
             required,
         } => {
@@ -306,25 +308,30 @@ pub(super) fn explain(w: &mut String, plan: &Plan) -> std::fmt::Result {
                 server.socket.display(),
                 server.found_by
             )?;
-            match sockets_dir {
-                Some(dir) => writeln!(
-                    w,
-                    "  at launch: a socket of the sandbox's own in {} (mode 0700), made by\n  loading module-native-protocol-unix, unloaded when the sandbox ends; if the server refuses,\n  its main socket read-only instead (said on stderr)",
-                    sound_dir(dir, "PID", &plan.profile).display(),
-                )?,
-                None => writeln!(
-                    w,
-                    "  its main socket, read-only (XDG_RUNTIME_DIR is not set: no place for a socket of the sandbox's own)"
-                )?,
-            }
             writeln!(
                 w,
-                "  inside at {} (PULSE_SERVER); shared memory off, no autospawn ({PULSE_CLIENT_CONF})",
+                "  through nestbox's filtering proxy, on a socket of the sandbox's own in {} (mode 0700),\n  removed when the sandbox ends; inside at {} (PULSE_SERVER)",
+                sound_dir(sockets_dir, "PID", &plan.profile).display(),
                 inside.display()
             )?;
             writeln!(
                 w,
-                "  the app can ask the server what any client can, loading modules included: sound\n  servers have no per-client limits (see docs/media.md)"
+                "  allowed: playing, and the volume of its own streams; shared memory off, no autospawn ({PULSE_CLIENT_CONF})"
+            )?;
+            let yes_no = |b: bool| if b { "yes" } else { "no (an access error)" };
+            writeln!(
+                w,
+                "  recording (microphones, and what other apps play): {}",
+                yes_no(access.record)
+            )?;
+            writeln!(
+                w,
+                "  the volume of your sinks and sources: {}",
+                yes_no(access.device_volume)
+            )?;
+            writeln!(
+                w,
+                "  refused: loading modules, defaults, other apps' streams and clients, cards and ports"
             )?;
             if !required {
                 writeln!(

@@ -117,6 +117,16 @@ pub struct Seccomp {
     pub user_namespaces: bool,
 }
 
+/// `[audio]`: what a sandbox with sound may ask beyond playing its own streams; both off unless a
+/// profile says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AudioAccess {
+    /// Record from any source, the monitors of sinks (what other apps play) included.
+    pub record: bool,
+    /// Change the volume and mute of the user's sinks and sources.
+    pub device_volume: bool,
+}
+
 /// A profile with everything it extends merged in, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Profile {
@@ -143,6 +153,8 @@ pub struct Profile {
     /// Start even where Landlock cannot keep the host's abstract Unix sockets out of reach.
     pub allow_host_abstract_sockets: bool,
     pub audio: Audio,
+    /// What a sandbox with sound may do beyond playing.
+    pub audio_access: AudioAccess,
     pub gpu: Gpu,
     pub home: Home,
     pub session_bus: SessionBus,
@@ -179,6 +191,7 @@ impl Profile {
             wayland: false,
             allow_host_abstract_sockets: false,
             audio: Audio::None,
+            audio_access: AudioAccess::default(),
             gpu: Gpu::None,
             home: Home::Persistent,
             session_bus: SessionBus::None,

@@ -21,6 +21,8 @@ pub struct RawProfile {
     #[serde(default)]
     pub nested: RawNested,
     #[serde(default)]
+    pub audio: RawAudio,
+    #[serde(default)]
     pub filesystem: RawFilesystem,
     #[serde(default)]
     pub seccomp: RawSeccomp,
@@ -58,6 +60,16 @@ pub struct RawSandbox {
     pub max_processes: Option<Spanned<u64>>,
     pub sys: Option<bool>,
     pub opt: Option<bool>,
+}
+
+/// `[audio]`: what a sandbox with sound may ask of the sound server beyond playing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudio {
+    /// Record from any source: microphones, and the monitors of sinks (what other apps play).
+    pub record: Option<bool>,
+    /// Change the volume and mute of the user's sinks and sources, not only of its own streams.
+    pub device_volume: Option<bool>,
 }
 
 /// `[nested]`: the Xephyr display of `x11 = "nested"`.

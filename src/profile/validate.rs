@@ -198,6 +198,9 @@ pub(super) fn apply(
         into.seccomp.user_namespaces = u;
     }
     into.audio = s.audio.unwrap_or(into.audio);
+    let a = &raw.audio;
+    into.audio_access.record = a.record.unwrap_or(into.audio_access.record);
+    into.audio_access.device_volume = a.device_volume.unwrap_or(into.audio_access.device_volume);
     into.gpu = s.gpu.unwrap_or(into.gpu);
     into.home = s.home.unwrap_or(into.home);
     into.session_bus = s.session_bus.unwrap_or(into.session_bus);

@@ -1,12 +1,14 @@
 //! `nestbox-pulse`, the program that holds a sandbox's PulseAudio socket, and nestbox's side of it.
 //!
-//! nestbox starts `nestbox-pulse SERVER DIR` in a session of its own with two pipes. The helper
-//! opens a [`SandboxSocket`](super::SandboxSocket) and answers one line on its stdout: `ready`,
-//! `refused REASON` or `error REASON`. Then it waits for its stdin to close, which happens when
-//! nestbox is done with the sandbox or dies, even by SIGKILL (nestbox and the sandbox's PID 1 hold
-//! the only write ends), and unloads the socket before it exits.
+//! nestbox starts `nestbox-pulse [--record] [--device-volume] SERVER DIR` in a session of its own
+//! with two pipes. The helper opens a [`SandboxSocket`](super::SandboxSocket) and answers one line
+//! on its stdout: `ready` or `error REASON`. Then it relays the sandbox's connections until its
+//! stdin closes, which happens when nestbox is done with the sandbox or dies, even by SIGKILL
+//! (nestbox and the sandbox's PID 1 hold the only write ends), and removes the socket as it exits;
+//! the relayed connections close with it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use super::Grants;
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -14,7 +16,7 @@ use std::time::Duration;
 
 /// The helper's file name, next to the `nestbox` binary.
 pub const PROGRAM: &str = "nestbox-pulse";
-/// How long the helper may take to unload the socket and exit once told to.
+/// How long the helper may take to remove the socket and exit once told to.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
@@ -29,19 +31,11 @@ pub enum HelperError {
     Failed(String),
 }
 
-/// A running helper holding the sandbox's socket; dropping it unloads the socket and waits.
+/// A running helper serving the sandbox's socket; dropping it stops the helper and waits.
 pub struct Helper {
     child: Child,
     stdin: Option<ChildStdin>,
     socket: PathBuf,
-}
-
-/// What the helper could do.
-pub enum Opened {
-    /// A socket of the sandbox's own.
-    Own(Helper),
-    /// The server reached, but it would not load the module: why.
-    Refused(String),
 }
 
 impl Helper {
@@ -57,14 +51,20 @@ pub struct Pending {
     dir: PathBuf,
 }
 
-/// Start the helper for the server at `server`, with the socket in `dir`; [`Pending::answer`]
-/// waits for what it could do.
-pub fn start(server: &Path, dir: &Path) -> Result<Pending, HelperError> {
+/// Start the helper for the server at `server`, with the socket in `dir` and what `grants` allows;
+/// [`Pending::answer`] waits for what it could do.
+pub fn start(server: &Path, dir: &Path, grants: Grants) -> Result<Pending, HelperError> {
     let path = std::env::current_exe()
         .map(|exe| exe.with_file_name(PROGRAM))
         .unwrap_or_else(|_| PathBuf::from(PROGRAM));
     let mut command = Command::new(&path);
     crate::spawn::clean_environment(&mut command);
+    if grants.record {
+        command.arg("--record");
+    }
+    if grants.device_volume {
+        command.arg("--device-volume");
+    }
     command
         .arg(server)
         .arg(dir)
@@ -72,7 +72,7 @@ pub fn start(server: &Path, dir: &Path) -> Result<Pending, HelperError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     // SAFETY: setsid and close_range are system calls. A session of its own keeps a Ctrl-C in
-    // nestbox's terminal from ending the helper before it has unloaded the socket; it keeps no
+    // nestbox's terminal from ending the helper before it has removed the socket; it keeps no
     // descriptor but its pipes.
     unsafe {
         command.pre_exec(|| {
@@ -92,8 +92,8 @@ pub fn start(server: &Path, dir: &Path) -> Result<Pending, HelperError> {
 }
 
 impl Pending {
-    /// Wait for the helper's answer.
-    pub fn answer(mut self) -> Result<Opened, HelperError> {
+    /// Wait for the helper's answer: the helper serving the socket.
+    pub fn answer(mut self) -> Result<Helper, HelperError> {
         let stdin = self.child.stdin.take();
         let mut line = String::new();
         if let Some(out) = self.child.stdout.take() {
@@ -108,10 +108,9 @@ impl Pending {
     }
 }
 
-fn parse_answer(line: &str, helper: Helper) -> Result<Opened, HelperError> {
+fn parse_answer(line: &str, helper: Helper) -> Result<Helper, HelperError> {
     match line.split_once(' ').unwrap_or((line, "")) {
-        ("ready", _) => Ok(Opened::Own(helper)),
-        ("refused", reason) => Ok(Opened::Refused(reason.to_string())),
+        ("ready", _) => Ok(helper),
         ("error", reason) => Err(HelperError::Failed(reason.to_string())),
         _ => Err(HelperError::Failed(format!(
             "{PROGRAM} ended without an answer (it is installed next to nestbox, and must match it)"
@@ -126,7 +125,8 @@ impl Drop for Helper {
     }
 }
 
-/// The helper program: `nestbox-pulse SERVER DIR`. Returns its exit status.
+/// The helper program: `nestbox-pulse [--record] [--device-volume] SERVER DIR`. Returns its exit
+/// status.
 pub fn serve(args: &[String]) -> i32 {
     if let [flag] = args {
         if flag == "--version" {
@@ -134,32 +134,37 @@ pub fn serve(args: &[String]) -> i32 {
             return 0;
         }
     }
-    let [server, dir] = args else {
-        eprintln!("usage: {PROGRAM} SERVER-SOCKET DIR (started by nestbox)");
+    let mut grants = Grants::default();
+    let mut rest = args;
+    while let [flag, tail @ ..] = rest {
+        match flag.as_str() {
+            "--record" => grants.record = true,
+            "--device-volume" => grants.device_volume = true,
+            _ => break,
+        }
+        rest = tail;
+    }
+    let [server, dir] = rest else {
+        eprintln!(
+            "usage: {PROGRAM} [--record] [--device-volume] SERVER-SOCKET DIR (started by nestbox)"
+        );
         return 2;
     };
     let mut out = std::io::stdout();
-    let socket = match super::SandboxSocket::open(Path::new(server), Path::new(dir)) {
+    let socket = match super::SandboxSocket::open(Path::new(server), Path::new(dir), grants) {
         Ok(s) => s,
         Err(e) => {
-            let word = if e.refused() { "refused" } else { "error" };
-            let _ = writeln!(out, "{word} {e}");
+            let _ = writeln!(out, "error {e}");
             return 1;
         }
     };
     if writeln!(out, "ready").and_then(|()| out.flush()).is_err() {
         return 1;
     }
-    // Until nestbox closes our stdin (or dies): then the socket goes with `socket`'s drop.
-    let mut buf = [0u8; 64];
-    let mut stdin = std::io::stdin();
-    loop {
-        match stdin.read(&mut buf) {
-            Ok(0) => break,
-            Err(e) if e.kind() != std::io::ErrorKind::Interrupted => break,
-            _ => {}
-        }
-    }
+    // Until nestbox closes our stdin (or dies): then the socket goes with `socket`'s drop, and
+    // the relayed connections with the process.
+    let stdin = std::io::stdin();
+    socket.serve(std::os::fd::AsFd::as_fd(&stdin));
     drop(socket);
     0
 }

@@ -1,276 +1,103 @@
-//! The host side of a sandbox's sound: a `module-native-protocol-unix` socket of its own on the
-//! user's PulseAudio server, loaded for the sandbox's lifetime and unloaded when it ends. What the
-//! sandbox sees of it (a bind of the socket, PULSE_SERVER) is left to the plan and the sandbox.
+//! The host side of a sandbox's sound: a socket of the sandbox's own, served by nestbox's proxy
+//! to the user's PulseAudio server (or PipeWire's pulse server), which forwards what a player
+//! needs for its own streams and refuses the rest ([`filter`]). What the sandbox sees of it (a
+//! bind of the socket, PULSE_SERVER) is left to the plan and the sandbox.
 //!
-//! libpulse pulls some thirty libraries into a process (codecs among them), which would cost every
-//! launch milliseconds: so this runs in its own small program, `nestbox-pulse`, that nestbox starts
-//! only for a sandbox with sound ([`helper`]). It also outlives a SIGKILLed nestbox just long enough
-//! to unload the socket.
+//! The proxy runs in its own small program, `nestbox-pulse` ([`helper`]), that nestbox starts
+//! only for a sandbox with sound: threads have no place in nestbox, which clones the sandbox from
+//! a single-threaded process, and the helper outlives a SIGKILLed nestbox just long enough to
+//! remove the socket. It speaks the protocol itself ([`wire`]): libpulse is not loaded anywhere.
 
+pub mod filter;
 pub mod helper;
+pub mod proxy;
+pub mod wire;
 
-use std::cell::{Cell, RefCell};
+pub use filter::Grants;
+
 use std::fs;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::time::{Duration, Instant};
-
-use libpulse_binding::callbacks::ListResult;
-use libpulse_binding::context::{Context, FlagSet, State};
-use libpulse_binding::def::INVALID_INDEX;
-use libpulse_binding::error::PAErr;
-use libpulse_binding::mainloop::standard::Mainloop;
-use libpulse_binding::time::MicroSeconds;
-
-const MODULE: &str = "module-native-protocol-unix";
-/// Connecting, sweeping and loading together get this long.
-const OPEN_TIMEOUT: Duration = Duration::from_secs(3);
-/// Unloading on drop gets this long.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PulseError {
-    #[error("cannot reach the PulseAudio server at {}: {reason}", server.display())]
-    Connect { server: PathBuf, reason: String },
-    #[error("the PulseAudio server at {} refused to load {MODULE}: {reason}", server.display())]
-    Refused { server: PathBuf, reason: String },
-    #[error("the PulseAudio server at {} did not answer in time (waiting to {what})", server.display())]
-    Timeout { server: PathBuf, what: &'static str },
+    #[error("cannot reach the PulseAudio server at {}: {source}", server.display())]
+    Connect {
+        server: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("cannot create the PulseAudio socket directory {}: {source}", path.display())]
     Dir {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("cannot use {} as a PulseAudio socket path: {why}", path.display())]
-    BadPath { path: PathBuf, why: &'static str },
+    #[error("cannot listen on {}: {source}", path.display())]
+    Listen {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot use {} as a PulseAudio socket path: it is longer than a Unix socket address (107 bytes)", path.display())]
+    BadPath { path: PathBuf },
 }
 
-impl PulseError {
-    /// The server was reached but would not give us a socket: the caller may fall back to
-    /// binding the main socket.
-    pub fn refused(&self) -> bool {
-        matches!(self, PulseError::Refused { .. })
-    }
-}
-
-/// A client connection driven by hand: a standard mainloop that only this code iterates.
-struct Connection {
-    // Declared before the mainloop so that it is dropped first.
-    context: Context,
-    mainloop: Mainloop,
-    server: PathBuf,
-}
-
-impl Connection {
-    /// Connect to `unix:<server>` without autospawn, and wait until the context is ready.
-    fn open(server: &Path, deadline: Instant) -> Result<Connection, PulseError> {
-        let address = format!("unix:{}", text(server)?);
-        let setup = || PulseError::Connect {
-            server: server.into(),
-            reason: "cannot create a client context".into(),
-        };
-        let mainloop = Mainloop::new().ok_or_else(setup)?;
-        let context = Context::new(&mainloop, "nestbox").ok_or_else(setup)?;
-        let mut conn = Connection {
-            context,
-            mainloop,
-            server: server.into(),
-        };
-        // On a synchronous failure the call returns -1; the reason is in the context's errno.
-        let (server_address, flags) = (Some(address.as_str()), FlagSet::NOAUTOSPAWN);
-        if conn.context.connect(server_address, flags, None).is_err() {
-            return Err(conn.lost(conn.context.errno()));
-        }
-        conn.wait(deadline, "connect", |c| {
-            (c.context.get_state() == State::Ready).then_some(())
-        })?;
-        Ok(conn)
-    }
-
-    fn lost(&self, e: PAErr) -> PulseError {
-        PulseError::Connect {
-            server: self.server.clone(),
-            reason: format!("{e}"),
-        }
-    }
-
-    /// Iterate the mainloop until `done` gives a value, the connection fails or `deadline` passes.
-    fn wait<T>(
-        &mut self,
-        deadline: Instant,
-        what: &'static str,
-        mut done: impl FnMut(&Connection) -> Option<T>,
-    ) -> Result<T, PulseError> {
-        loop {
-            if let Some(value) = done(self) {
-                return Ok(value);
-            }
-            if matches!(self.context.get_state(), State::Failed | State::Terminated) {
-                return Err(self.lost(self.context.errno()));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(PulseError::Timeout {
-                    server: self.server.clone(),
-                    what,
-                });
-            }
-            let micros = MicroSeconds(left.as_micros().min(i32::MAX as u128) as u64);
-            let step = self.mainloop.prepare(Some(micros)).and_then(|()| {
-                self.mainloop.poll()?;
-                self.mainloop.dispatch()
-            });
-            if let Err(e) = step {
-                return Err(self.lost(e));
-            }
-        }
-    }
-
-    /// Operations need a ready context (libpulse-binding panics on the NULL operation otherwise).
-    fn ready(&self) -> Result<(), PulseError> {
-        match self.context.get_state() {
-            State::Ready => Ok(()),
-            _ => Err(self.lost(self.context.errno())),
-        }
-    }
-
-    /// Load the module with `argument`; the server's index, or why it refused.
-    fn load(&mut self, argument: &str, deadline: Instant) -> Result<u32, PulseError> {
-        self.ready()?;
-        let reply = Rc::new(Cell::new(None));
-        let slot = reply.clone();
-        let mut introspect = self.context.introspect();
-        let _op = introspect.load_module(MODULE, argument, move |i| slot.set(Some(i)));
-        let index = self.wait(deadline, "load", |_| reply.take())?;
-        if index == INVALID_INDEX {
-            return Err(PulseError::Refused {
-                server: self.server.clone(),
-                reason: format!("{}", self.context.errno()),
-            });
-        }
-        Ok(index)
-    }
-
-    /// Unload module `index`; whether the server says it did.
-    fn unload(&mut self, index: u32, deadline: Instant) -> Result<bool, PulseError> {
-        self.ready()?;
-        let reply = Rc::new(Cell::new(None));
-        let slot = reply.clone();
-        let mut introspect = self.context.introspect();
-        let _op = introspect.unload_module(index, move |ok| slot.set(Some(ok)));
-        self.wait(deadline, "unload", |_| reply.take())
-    }
-
-    /// Unload the modules of launches under `base` whose nestbox is gone, and remove their
-    /// directories; how many modules were unloaded.
-    fn sweep(&mut self, base: &Path, deadline: Instant) -> Result<usize, PulseError> {
-        self.ready()?;
-        let stale = Rc::new(RefCell::new(Vec::new()));
-        let finished = Rc::new(Cell::new(false));
-        let (list, end, owned) = (stale.clone(), finished.clone(), base.to_path_buf());
-        let _op = self
-            .context
-            .introspect()
-            .get_module_info_list(move |item| match item {
-                ListResult::Item(m) if m.name.as_deref() == Some(MODULE) => {
-                    let socket = m.argument.as_deref().and_then(socket_argument);
-                    if socket.is_some_and(|s| dead_launch(Path::new(s), &owned)) {
-                        list.borrow_mut().push(m.index);
-                    }
-                }
-                ListResult::Item(_) => {}
-                ListResult::End | ListResult::Error => end.set(true),
-            });
-        self.wait(deadline, "list modules", |_| finished.get().then_some(()))?;
-        let mut unloaded = 0;
-        for index in stale.take() {
-            if self.unload(index, deadline)? {
-                tracing::debug!("unloaded stale PulseAudio module {index}");
-                unloaded += 1;
-            }
-        }
-        for entry in fs::read_dir(base).into_iter().flatten().flatten() {
-            let dir = entry.path();
-            if dead_launch(&dir.join("native"), base) {
-                remove_socket_dir(&dir);
-            }
-        }
-        Ok(unloaded)
-    }
-}
-
-/// Whether `base` holds the directory of a launch whose nestbox is gone.
-fn has_dead_launch(base: &Path) -> bool {
-    fs::read_dir(base)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| dead_launch(&e.path().join("native"), base))
-}
-
-/// A per-sandbox socket on the user's PulseAudio server; dropping it unloads the module and
-/// removes the socket and its directory.
-///
-/// The client connection stays open for the socket's lifetime, so that dropping it is one round
-/// trip. Its fds are close-on-exec (libpulse opens them so), and nothing touches it in a child
-/// cloned for the sandbox.
+/// A per-sandbox socket relayed to the user's PulseAudio server; dropping it removes the socket
+/// and its directory (the relayed connections end with the process that serves them).
 pub struct SandboxSocket {
-    conn: Connection,
+    listener: UnixListener,
+    relay: proxy::Relay,
     dir: PathBuf,
     path: PathBuf,
-    index: u32,
     /// `<dir>/lock`, locked while this socket lives: how a later launch tells a live launch's
     /// directory from a dead one's, whatever PID namespace either runs in.
     _lock: fs::File,
 }
 
 impl SandboxSocket {
-    /// Connect to the server listening on `server` (a Unix socket path on the host), sweep the
-    /// modules of earlier launches whose nestbox died (their directories are `dir`'s siblings,
-    /// named `<pid>-<profile>`), make `dir` (mode 0700, and its missing parents too), and load
-    /// module-native-protocol-unix with `socket=<dir>/native auth-anonymous=1`. Returns once the
-    /// module is loaded and the socket exists; all of it within 3 s.
-    pub fn open(server: &Path, dir: &Path) -> Result<SandboxSocket, PulseError> {
-        let deadline = Instant::now() + OPEN_TIMEOUT;
+    /// Check that the server listening on `server` (a Unix socket path on the host) takes a
+    /// connection, remove the directories of earlier launches whose helper died (`dir`'s
+    /// siblings, named `<pid>-<profile>`), make `dir` (mode 0700, and its missing parents too)
+    /// and listen on `<dir>/native`. Connections are relayed once [`SandboxSocket::serve`] runs.
+    pub fn open(server: &Path, dir: &Path, grants: Grants) -> Result<SandboxSocket, PulseError> {
         let path = dir.join("native");
-        let argument = format!("socket={} auth-anonymous=1", text(&path)?);
-        let mut conn = Connection::open(server, deadline)?;
-        // Launches clean up after themselves, even killed (their helper does): a module is left
-        // only where its directory is too, and the server is asked only then.
-        if let Some(base) = dir.parent().filter(|b| has_dead_launch(b)) {
-            let swept = conn.sweep(base, deadline)?;
-            tracing::debug!("unloaded {swept} module(s) of earlier launches");
+        // sun_path holds 108 bytes with the NUL.
+        if path.as_os_str().len() > 107 {
+            return Err(PulseError::BadPath { path });
+        }
+        UnixStream::connect(server).map_err(|source| PulseError::Connect {
+            server: server.into(),
+            source,
+        })?;
+        if let Some(base) = dir.parent() {
+            for entry in fs::read_dir(base).into_iter().flatten().flatten() {
+                let dead = entry.path();
+                if dead_launch(&dead.join("native"), base) {
+                    remove_socket_dir(&dead);
+                }
+            }
         }
         make_private_dir(dir)?;
         let lock = lock_dir(dir)?;
         let _ = fs::remove_file(&path);
-        let index = match conn.load(&argument, deadline) {
-            Ok(index) => index,
-            Err(e) => {
-                remove_socket_dir(dir);
-                return Err(e);
+        let listener = UnixListener::bind(&path).map_err(|source| {
+            remove_socket_dir(dir);
+            PulseError::Listen {
+                path: path.clone(),
+                source,
             }
-        };
-        tracing::debug!("loaded {MODULE} as module {index} on {}", path.display());
-        let socket = SandboxSocket {
-            conn,
+        })?;
+        Ok(SandboxSocket {
+            listener,
+            relay: proxy::Relay::new(server, grants, proxy::user_cookie()),
             dir: dir.into(),
             path,
-            index,
             _lock: lock,
-        };
-        // The module binds the socket in its init, before the server replies to the load; if
-        // it is not there, dropping `socket` unloads the module again.
-        if !socket.path.exists() {
-            return Err(PulseError::Refused {
-                server: server.into(),
-                reason: format!("{} did not appear", socket.path.display()),
-            });
-        }
-        Ok(socket)
+        })
     }
 
     /// The sandbox's socket, `<dir>/native`.
@@ -278,42 +105,16 @@ impl SandboxSocket {
         &self.path
     }
 
-    /// The module's index on the server.
-    pub fn module_index(&self) -> u32 {
-        self.index
+    /// Relay every connection to the socket until `stop` is readable or closed.
+    pub fn serve(&self, stop: BorrowedFd<'_>) {
+        proxy::serve(&self.listener, stop, &self.relay);
     }
 }
 
 impl Drop for SandboxSocket {
     fn drop(&mut self) {
-        let deadline = Instant::now() + CLOSE_TIMEOUT;
-        match self.conn.unload(self.index, deadline) {
-            Ok(true) => tracing::debug!("unloaded PulseAudio module {}", self.index),
-            Ok(false) => tracing::debug!("the server would not unload module {}", self.index),
-            Err(e) => tracing::debug!("cannot unload module {}: {e}", self.index),
-        }
-        self.conn.context.disconnect();
         remove_socket_dir(&self.dir);
     }
-}
-
-/// `path` as text for a module argument or server address: libpulse splits both at whitespace,
-/// and libpulse-binding panics on a NUL.
-fn text(path: &Path) -> Result<&str, PulseError> {
-    let bad = |why| PulseError::BadPath {
-        path: path.into(),
-        why,
-    };
-    let unsafe_char = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '\0');
-    let text = path
-        .to_str()
-        .filter(|s| !s.contains(unsafe_char))
-        .ok_or_else(|| bad("it must be UTF-8 without spaces, quotes or NUL bytes"))?;
-    // sun_path holds 108 bytes with the NUL; the server would truncate a longer one.
-    if text.len() > 107 {
-        return Err(bad("it is longer than a Unix socket address (107 bytes)"));
-    }
-    Ok(text)
 }
 
 /// Make `dir` and its missing parents with mode 0700, and make sure `dir` is a 0700 directory.
@@ -333,21 +134,13 @@ fn make_private_dir(dir: &Path) -> Result<(), PulseError> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(fail)
 }
 
-/// Remove a socket left after its module (the server removes it a moment after the unload)
-/// and then its directory.
+/// Remove a socket directory: the socket, the lock and the directory.
 fn remove_socket_dir(dir: &Path) {
     let _ = fs::remove_file(dir.join("native"));
     let _ = fs::remove_file(dir.join(LOCK));
     if let Err(e) = fs::remove_dir(dir) {
         tracing::debug!("cannot remove {}: {e}", dir.display());
     }
-}
-
-/// The value of `socket=` in a module argument (unquoted, as [`SandboxSocket::open`] writes it).
-fn socket_argument(argument: &str) -> Option<&str> {
-    argument
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("socket="))
 }
 
 /// The lock file in a socket directory.
@@ -408,16 +201,6 @@ fn dead_launch(socket: &Path, base: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn socket_argument_finds_the_path() {
-        let plain = "socket=/run/a/1-x/native auth-anonymous=1";
-        assert_eq!(socket_argument(plain), Some("/run/a/1-x/native"));
-        let other = "auth-anonymous=1 socket=/run/b/2-y/native";
-        assert_eq!(socket_argument(other), Some("/run/b/2-y/native"));
-        assert_eq!(socket_argument("xsocket=/a"), None);
-        assert_eq!(socket_argument("auth-anonymous=1"), None);
-    }
 
     #[test]
     fn dead_launch_needs_base_and_dead_pid_or_a_free_lock() {

@@ -68,37 +68,77 @@ impl Pulse {
         self.client("pactl").args(args).output().expect("pactl")
     }
 
-    /// `pactl -s unix:SOCKET ARGS` (another socket of the server's, say): its stdout on success.
-    pub fn pactl_on(&self, socket: &Path, args: &[&str]) -> Option<String> {
-        let out = self
-            .client("pactl")
-            .arg("-s")
-            .arg(format!("unix:{}", socket.display()))
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    /// `pactl ARGS`' output, as text (empty on failure).
+    pub fn pactl_text(&self, args: &[&str]) -> String {
+        String::from_utf8_lossy(&self.pactl(args).stdout).into_owned()
     }
 
-    /// The lines of `pactl list modules short` for module-native-protocol-unix on `socket`.
-    pub fn modules_on(&self, socket: &Path) -> Vec<String> {
-        let want = format!("socket={}", socket.display());
-        self.modules()
-            .into_iter()
-            .filter(|l| l.contains("module-native-protocol-unix"))
-            .filter(|l| l.split_whitespace().any(|w| w == want))
-            .collect()
+    /// What a sandbox must not change on the user's server: its modules, defaults, the sinks'
+    /// and sources' volumes and mutes, the host's streams with their volumes and sinks, and the
+    /// clients other than the sandbox's.
+    pub fn state(&self) -> String {
+        let info = self.pactl_text(&["info"]);
+        let defaults: Vec<&str> = info.lines().filter(|l| l.starts_with("Default ")).collect();
+        let keep = |text: String| -> Vec<String> {
+            text.lines()
+                .map(str::trim)
+                .filter(|l| {
+                    [
+                        "Name:",
+                        "Volume:",
+                        "Mute:",
+                        "Sink:",
+                        "Client:",
+                        "Sink Input #",
+                    ]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+                })
+                .map(String::from)
+                .collect()
+        };
+        format!(
+            "{defaults:?}\nmodules: {}\nsinks: {:?}\nsources: {:?}\ninputs: {:?}\nclients: {}",
+            self.pactl_text(&["list", "modules", "short"]),
+            keep(self.pactl_text(&["list", "sinks"])),
+            keep(self.pactl_text(&["list", "sources"])),
+            keep(self.pactl_text(&["list", "sink-inputs"])),
+            self.pactl_text(&["list", "clients", "short"])
+                .lines()
+                .filter(|l| !l.contains("pactl"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
     }
 
-    /// `pactl list modules short`, as lines.
+    /// The lines of `pactl list modules short`.
     pub fn modules(&self) -> Vec<String> {
-        String::from_utf8_lossy(&self.pactl(&["list", "modules", "short"]).stdout)
+        self.pactl_text(&["list", "modules", "short"])
             .lines()
             .map(String::from)
             .collect()
+    }
+
+    /// Play `file` on the host: a host app's stream (kill the child to stop it).
+    pub fn play_on_host(&self, file: &Path) -> Child {
+        self.client("paplay")
+            .arg("--client-name=hostplayer")
+            .arg(file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("paplay is needed (apt-get install pulseaudio-utils)")
+    }
+
+    /// The indexes of the host's `paplay` stream and of its client, once it plays.
+    pub fn host_stream(&self) -> (String, String) {
+        super::wait_for(10, "the host's stream", || {
+            let text = self.pactl_text(&["list", "sink-inputs", "short"]);
+            let line = text.lines().find(|l| l.contains("protocol-native"))?;
+            let mut words = line.split_whitespace();
+            let stream = words.next()?.to_string();
+            Some((stream, words.nth(1)?.to_string()))
+        })
     }
 
     /// Start recording the null sink's monitor: 16-bit mono at 8 kHz on the child's stdout.
@@ -126,7 +166,12 @@ pub fn peak(rec: Child) -> u32 {
     // SAFETY: a plain kill of our own child, not yet reaped.
     unsafe { libc::kill(rec.id() as libc::pid_t, libc::SIGINT) };
     let out = rec.wait_with_output().unwrap();
-    out.stdout
+    peak_of(&out.stdout)
+}
+
+/// The loudest sample's magnitude in 16-bit little-endian audio.
+pub fn peak_of(audio: &[u8]) -> u32 {
+    audio
         .chunks_exact(2)
         .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs() as u32)
         .max()

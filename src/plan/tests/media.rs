@@ -67,13 +67,14 @@ fn pulse_gets_a_launch_socket_in_the_runtime_dir_and_its_variables() {
         panic!("{:?}", plan.audio)
     };
     assert_eq!(server.socket, Path::new("/run/user/1000/pulse/native"));
-    assert_eq!(
-        sockets_dir.as_deref(),
-        Some(Path::new("/run/user/1000/nestbox/pulse"))
-    );
+    assert_eq!(sockets_dir, Path::new("/run/user/1000/nestbox/pulse"));
     let text = explain_text(&plan);
     assert!(
         text.contains("the sandbox's own PulseAudio socket"),
+        "{text}"
+    );
+    assert!(
+        text.contains("recording (microphones, and what other apps play): no (an access error)"),
         "{text}"
     );
 }
@@ -338,9 +339,12 @@ fn auto_audio_without_a_server_starts_silent_and_says_why() {
     assert!(media_steps(&plan).is_empty());
     assert!(!plan.process.env.contains_key("PULSE_SERVER"));
     assert!(explain_text(&plan).contains("Sound: none, since audio = \"auto\" found no server"));
-    // With a server, auto is pulse.
+    // With a server (and a runtime directory for the sandbox's socket), auto is pulse.
     let fs = host().with("/var/run/pulse/native", FileKind::Socket);
-    let plan = build(&p, &facts(), &fs, None, &[]).unwrap();
+    let mut f = facts();
+    f.env
+        .insert("XDG_RUNTIME_DIR".into(), "/run/user/1000".into());
+    let plan = build(&p, &f, &fs, None, &[]).unwrap();
     assert!(matches!(plan.audio, AudioPlan::Pulse { .. }));
 }
 
@@ -358,4 +362,25 @@ fn driver_files_a_profile_bind_shows_are_not_bound_again() {
         [PathBuf::from("/opt/nv/lib/libnvidia-ml.so.1")]
     );
     assert_eq!(g.driver_files_visible, 3);
+}
+
+#[test]
+fn pulse_without_a_runtime_directory_never_binds_the_main_socket() {
+    let fs = host().with("/run/user/1000/pulse/native", FileKind::Socket);
+    let mut f = facts();
+    f.env.insert(
+        "PULSE_SERVER".into(),
+        "unix:/run/user/1000/pulse/native".into(),
+    );
+    let e = build(&with_audio(), &f, &fs, None, &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "audio = \"pulse\": XDG_RUNTIME_DIR is not set: no private place for the sandbox's sound socket"
+    );
+    let mut auto = with_audio();
+    auto.audio = crate::profile::Audio::Auto;
+    let plan = build(&auto, &f, &fs, None, &[]).unwrap();
+    assert!(matches!(plan.audio, AudioPlan::Missing { .. }));
+    assert!(media_steps(&plan).is_empty());
+    assert!(!plan.process.env.contains_key("PULSE_SERVER"));
 }

@@ -28,6 +28,9 @@ rw = ["~/Documents"]
 [env]
 A = "base-a"
 B = "base-b"
+
+[audio]
+record = true
 "#;
 
 const MID: &str = r#"extends = ["base"]
@@ -56,6 +59,9 @@ C = "mid-c"
 
 [seccomp]
 deny = ["keyctl", "ptrace"]
+
+[audio]
+device_volume = true
 "#;
 
 const APP: &str = r#"extends = ["mid"]
@@ -80,6 +86,9 @@ C = "app-c"
 [seccomp]
 allow = ["keyctl"]
 user_namespaces = true
+
+[audio]
+record = false
 "#;
 
 #[test]
@@ -118,6 +127,11 @@ fn extends_chain_merges_into_the_exact_profile() {
         wayland: true,
         allow_host_abstract_sockets: true,
         audio: Audio::Pulse,
+        // Key by key: base's record is taken back by app, mid's device volumes stay.
+        audio_access: crate::profile::AudioAccess {
+            record: false,
+            device_volume: true,
+        },
         gpu: Gpu::Dri,
         home: Home::Tmpfs,
         session_bus: crate::profile::SessionBus::None,

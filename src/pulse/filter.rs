@@ -1,0 +1,374 @@
+//! What a sandbox may ask of the user's sound server: the proxy's policy over one connection.
+//!
+//! [`Session`] sees every frame of one client connection, both ways, and says what to do with
+//! it. A sandbox may do what a player, a recorder (if granted) and a volume control need for
+//! their own streams; everything else is answered with an access error that the app can handle,
+//! and the connection goes on. A frame that breaks the protocol ends the connection.
+
+use super::wire::{self, Descriptor, Packet, WireError, CONTROL};
+use std::collections::HashMap;
+
+/// What a profile grants beyond playing sound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Record from any source (microphones, and the monitors of sinks: what other apps play).
+    pub record: bool,
+    /// Change the volume and mute of sinks and sources (the user's devices).
+    pub device_volume: bool,
+}
+
+/// The commands the proxy reads (PulseAudio's native-common.h).
+pub mod cmd {
+    pub const ERROR: u32 = 0;
+    pub const TIMEOUT: u32 = 1;
+    pub const REPLY: u32 = 2;
+    pub const CREATE_PLAYBACK_STREAM: u32 = 3;
+    pub const DELETE_PLAYBACK_STREAM: u32 = 4;
+    pub const CREATE_RECORD_STREAM: u32 = 5;
+    pub const DELETE_RECORD_STREAM: u32 = 6;
+    pub const AUTH: u32 = 8;
+    pub const SET_CLIENT_NAME: u32 = 9;
+    pub const LOOKUP_SINK: u32 = 10;
+    pub const LOOKUP_SOURCE: u32 = 11;
+    pub const DRAIN_PLAYBACK_STREAM: u32 = 12;
+    pub const STAT: u32 = 13;
+    pub const GET_PLAYBACK_LATENCY: u32 = 14;
+    pub const PLAY_SAMPLE: u32 = 18;
+    pub const GET_SERVER_INFO: u32 = 20;
+    pub const GET_SINK_INFO: u32 = 21;
+    pub const GET_SINK_INFO_LIST: u32 = 22;
+    pub const GET_SOURCE_INFO: u32 = 23;
+    pub const GET_SOURCE_INFO_LIST: u32 = 24;
+    pub const GET_CLIENT_INFO: u32 = 27;
+    pub const GET_SINK_INPUT_INFO: u32 = 29;
+    pub const GET_SOURCE_OUTPUT_INFO: u32 = 31;
+    pub const SUBSCRIBE: u32 = 35;
+    pub const SET_SINK_VOLUME: u32 = 36;
+    pub const SET_SINK_INPUT_VOLUME: u32 = 37;
+    pub const SET_SOURCE_VOLUME: u32 = 38;
+    pub const SET_SINK_MUTE: u32 = 39;
+    pub const SET_SOURCE_MUTE: u32 = 40;
+    pub const CORK_PLAYBACK_STREAM: u32 = 41;
+    pub const FLUSH_PLAYBACK_STREAM: u32 = 42;
+    pub const TRIGGER_PLAYBACK_STREAM: u32 = 43;
+    pub const SET_PLAYBACK_STREAM_NAME: u32 = 46;
+    pub const SET_RECORD_STREAM_NAME: u32 = 47;
+    pub const KILL_SINK_INPUT: u32 = 49;
+    pub const KILL_SOURCE_OUTPUT: u32 = 50;
+    pub const GET_RECORD_LATENCY: u32 = 57;
+    pub const CORK_RECORD_STREAM: u32 = 58;
+    pub const FLUSH_RECORD_STREAM: u32 = 59;
+    pub const PREBUF_PLAYBACK_STREAM: u32 = 60;
+    pub const PLAYBACK_STREAM_KILLED: u32 = 64;
+    pub const RECORD_STREAM_KILLED: u32 = 65;
+    pub const SET_SINK_INPUT_MUTE: u32 = 69;
+    pub const SET_PLAYBACK_STREAM_BUFFER_ATTR: u32 = 72;
+    pub const SET_RECORD_STREAM_BUFFER_ATTR: u32 = 73;
+    pub const UPDATE_PLAYBACK_STREAM_SAMPLE_RATE: u32 = 74;
+    pub const UPDATE_RECORD_STREAM_SAMPLE_RATE: u32 = 75;
+    pub const UPDATE_RECORD_STREAM_PROPLIST: u32 = 80;
+    pub const UPDATE_PLAYBACK_STREAM_PROPLIST: u32 = 81;
+    pub const UPDATE_CLIENT_PROPLIST: u32 = 82;
+    pub const REMOVE_RECORD_STREAM_PROPLIST: u32 = 83;
+    pub const REMOVE_PLAYBACK_STREAM_PROPLIST: u32 = 84;
+    pub const REMOVE_CLIENT_PROPLIST: u32 = 85;
+    pub const GET_CARD_INFO: u32 = 88;
+    pub const GET_CARD_INFO_LIST: u32 = 89;
+    pub const SET_SOURCE_OUTPUT_VOLUME: u32 = 98;
+    pub const SET_SOURCE_OUTPUT_MUTE: u32 = 99;
+    pub const ENABLE_SRBCHANNEL: u32 = 101;
+    pub const REGISTER_MEMFD_SHMID: u32 = 103;
+}
+
+/// Error codes of an ERROR reply (pa_error_code_t).
+pub const ERR_ACCESS: u32 = 1;
+pub const ERR_NOENTITY: u32 = 5;
+pub const ERR_VERSION: u32 = 17;
+
+/// The oldest protocol version served (PulseAudio 0.9.11, 2008): the first whose SET_CLIENT_NAME
+/// reply names the client.
+pub const MIN_VERSION: u32 = 13;
+const VERSION_MASK: u32 = 0xFFFF;
+/// Requests the server has not answered yet, at most.
+const PENDING_MAX: usize = 4096;
+/// The size of a PulseAudio cookie.
+pub const COOKIE_LEN: usize = 256;
+
+/// Commands that act only on the connection's own streams (by channel), on the server as a
+/// reader sees it, or on the client itself: forwarded as they are.
+const ALLOWED: &[u32] = &[
+    cmd::LOOKUP_SINK,
+    cmd::LOOKUP_SOURCE,
+    cmd::DRAIN_PLAYBACK_STREAM,
+    cmd::STAT,
+    cmd::GET_PLAYBACK_LATENCY,
+    cmd::PLAY_SAMPLE,
+    cmd::GET_SERVER_INFO,
+    cmd::GET_SINK_INFO,
+    cmd::GET_SINK_INFO_LIST,
+    cmd::GET_SOURCE_INFO,
+    cmd::GET_SOURCE_INFO_LIST,
+    cmd::SUBSCRIBE,
+    cmd::CORK_PLAYBACK_STREAM,
+    cmd::FLUSH_PLAYBACK_STREAM,
+    cmd::TRIGGER_PLAYBACK_STREAM,
+    cmd::SET_PLAYBACK_STREAM_NAME,
+    cmd::SET_RECORD_STREAM_NAME,
+    cmd::GET_RECORD_LATENCY,
+    cmd::CORK_RECORD_STREAM,
+    cmd::FLUSH_RECORD_STREAM,
+    cmd::PREBUF_PLAYBACK_STREAM,
+    cmd::SET_PLAYBACK_STREAM_BUFFER_ATTR,
+    cmd::SET_RECORD_STREAM_BUFFER_ATTR,
+    cmd::UPDATE_PLAYBACK_STREAM_SAMPLE_RATE,
+    cmd::UPDATE_RECORD_STREAM_SAMPLE_RATE,
+    cmd::UPDATE_RECORD_STREAM_PROPLIST,
+    cmd::UPDATE_PLAYBACK_STREAM_PROPLIST,
+    cmd::UPDATE_CLIENT_PROPLIST,
+    cmd::REMOVE_RECORD_STREAM_PROPLIST,
+    cmd::REMOVE_PLAYBACK_STREAM_PROPLIST,
+    cmd::REMOVE_CLIENT_PROPLIST,
+    cmd::GET_CARD_INFO,
+    cmd::GET_CARD_INFO_LIST,
+];
+
+/// Why a connection was ended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    #[error("a request before authentication")]
+    NotAuthenticated,
+    #[error("a second authentication")]
+    Reauthentication,
+    #[error("tag {0} reused before its reply")]
+    TagInUse(u32),
+    #[error("more than {PENDING_MAX} requests waiting for replies")]
+    TooManyPending,
+    #[error("the server offered shared memory, which was not asked for")]
+    SharedMemory,
+}
+
+/// What to do with a frame from the client.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ToServer {
+    /// Forward it as it came.
+    Forward,
+    /// Send this frame to the server instead.
+    Rewrite(Vec<u8>),
+    /// Do not forward it; send this frame back to the client.
+    Answer(Vec<u8>),
+    /// Do not forward it (a reply from the client: the server asked nothing).
+    Drop,
+}
+
+/// What a forwarded request's reply tells the proxy.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Auth { client_version: u32 },
+    ClientName,
+    Playback,
+    Record,
+    DeletePlayback(u32),
+    DeleteRecord(u32),
+    Nothing,
+}
+
+/// One client connection's state.
+pub struct Session {
+    grants: Grants,
+    cookie: [u8; COOKIE_LEN],
+    /// Whether AUTH was forwarded.
+    auth_sent: bool,
+    /// The protocol version agreed with the server, once it answered AUTH.
+    version: Option<u32>,
+    /// Forwarded requests by tag, until their reply.
+    pending: HashMap<u32, Expect>,
+    /// The connection's playback streams: channel to sink input index.
+    playback: HashMap<u32, u32>,
+    /// Its record streams: channel to source output index.
+    record: HashMap<u32, u32>,
+    /// The client's own index on the server.
+    client: Option<u32>,
+}
+
+/// An ERROR reply to `tag`.
+pub fn error_reply(tag: u32, code: u32) -> Vec<u8> {
+    Packet::new(cmd::ERROR, tag).u32(code).finish()
+}
+
+impl Session {
+    /// A connection authenticated to the server with `cookie` (the sandbox's is never used).
+    pub fn new(grants: Grants, cookie: [u8; COOKIE_LEN]) -> Session {
+        Session {
+            grants,
+            cookie,
+            auth_sent: false,
+            version: None,
+            pending: HashMap::new(),
+            playback: HashMap::new(),
+            record: HashMap::new(),
+            client: None,
+        }
+    }
+
+    /// The protocol version agreed, once the server answered.
+    pub fn version(&self) -> Option<u32> {
+        self.version
+    }
+
+    /// Judge a frame from the client: its descriptor (checked by [`Descriptor::parse`]) and
+    /// payload.
+    pub fn from_client(&mut self, d: &Descriptor, payload: &[u8]) -> Result<ToServer, Violation> {
+        if d.channel != CONTROL {
+            // A stream's audio: the server checks the channel is this connection's.
+            return match self.auth_sent {
+                true => Ok(ToServer::Forward),
+                false => Err(Violation::NotAuthenticated),
+            };
+        }
+        let (h, mut r) = wire::control(payload)?;
+        if !self.auth_sent {
+            if h.command != cmd::AUTH {
+                return Err(Violation::NotAuthenticated);
+            }
+            let version = r.u32()? & VERSION_MASK;
+            r.arbitrary()?;
+            if version < MIN_VERSION {
+                return Ok(ToServer::Answer(error_reply(h.tag, ERR_VERSION)));
+            }
+            self.auth_sent = true;
+            self.expect(
+                h.tag,
+                Expect::Auth {
+                    client_version: version,
+                },
+            )?;
+            // The client's version without the flags that ask for shared memory, and the
+            // user's cookie.
+            let auth = Packet::new(cmd::AUTH, h.tag)
+                .u32(version)
+                .arbitrary(&self.cookie)
+                .finish();
+            return Ok(ToServer::Rewrite(auth));
+        }
+        let refuse = |code| Ok(ToServer::Answer(error_reply(h.tag, code)));
+        let expect = match h.command {
+            cmd::AUTH => return Err(Violation::Reauthentication),
+            cmd::ERROR | cmd::TIMEOUT | cmd::REPLY => return Ok(ToServer::Drop),
+            cmd::SET_CLIENT_NAME => Expect::ClientName,
+            cmd::CREATE_PLAYBACK_STREAM => Expect::Playback,
+            cmd::DELETE_PLAYBACK_STREAM => Expect::DeletePlayback(r.u32()?),
+            cmd::CREATE_RECORD_STREAM if self.grants.record => Expect::Record,
+            cmd::DELETE_RECORD_STREAM => Expect::DeleteRecord(r.u32()?),
+            cmd::GET_SINK_INPUT_INFO if !self.own_input(r.u32()?) => return refuse(ERR_NOENTITY),
+            cmd::GET_SOURCE_OUTPUT_INFO if !self.own_output(r.u32()?) => {
+                return refuse(ERR_NOENTITY)
+            }
+            cmd::GET_CLIENT_INFO if self.client != Some(r.u32()?) => return refuse(ERR_NOENTITY),
+            cmd::GET_SINK_INPUT_INFO | cmd::GET_SOURCE_OUTPUT_INFO | cmd::GET_CLIENT_INFO => {
+                Expect::Nothing
+            }
+            cmd::SET_SINK_INPUT_VOLUME | cmd::SET_SINK_INPUT_MUTE | cmd::KILL_SINK_INPUT => {
+                match self.own_input(r.u32()?) {
+                    true => Expect::Nothing,
+                    false => return refuse(ERR_ACCESS),
+                }
+            }
+            cmd::SET_SOURCE_OUTPUT_VOLUME
+            | cmd::SET_SOURCE_OUTPUT_MUTE
+            | cmd::KILL_SOURCE_OUTPUT => match self.own_output(r.u32()?) {
+                true => Expect::Nothing,
+                false => return refuse(ERR_ACCESS),
+            },
+            cmd::SET_SINK_VOLUME
+            | cmd::SET_SINK_MUTE
+            | cmd::SET_SOURCE_VOLUME
+            | cmd::SET_SOURCE_MUTE
+                if self.grants.device_volume =>
+            {
+                Expect::Nothing
+            }
+            c if ALLOWED.contains(&c) => Expect::Nothing,
+            c => {
+                tracing::debug!("refused command {c} from the sandbox");
+                return refuse(ERR_ACCESS);
+            }
+        };
+        self.expect(h.tag, expect)?;
+        Ok(ToServer::Forward)
+    }
+
+    fn own_input(&self, index: u32) -> bool {
+        self.playback.values().any(|&i| i == index)
+    }
+
+    fn own_output(&self, index: u32) -> bool {
+        self.record.values().any(|&i| i == index)
+    }
+
+    /// Remember a forwarded request until its reply. A tag still waiting is never reused by
+    /// libpulse: reused, it could make another command's reply look like this one's.
+    fn expect(&mut self, tag: u32, what: Expect) -> Result<(), Violation> {
+        if self.pending.contains_key(&tag) {
+            return Err(Violation::TagInUse(tag));
+        }
+        if self.pending.len() >= PENDING_MAX {
+            return Err(Violation::TooManyPending);
+        }
+        self.pending.insert(tag, what);
+        Ok(())
+    }
+
+    /// Take note of a frame from the server on its way to the client; `payload` may be changed
+    /// (the shared-memory flags of the AUTH reply are cleared).
+    pub fn from_server(&mut self, d: &Descriptor, payload: &mut [u8]) -> Result<(), Violation> {
+        if d.channel != CONTROL {
+            return Ok(());
+        }
+        let (h, mut r) = wire::control(payload)?;
+        let expect = match h.command {
+            cmd::REPLY | cmd::ERROR => self.pending.remove(&h.tag),
+            cmd::PLAYBACK_STREAM_KILLED => {
+                self.playback.remove(&r.u32()?);
+                None
+            }
+            cmd::RECORD_STREAM_KILLED => {
+                self.record.remove(&r.u32()?);
+                None
+            }
+            cmd::ENABLE_SRBCHANNEL | cmd::REGISTER_MEMFD_SHMID => {
+                return Err(Violation::SharedMemory)
+            }
+            _ => None,
+        };
+        let Some(expect) = expect.filter(|_| h.command == cmd::REPLY) else {
+            return Ok(());
+        };
+        match expect {
+            Expect::Auth { client_version } => {
+                let at = r.position();
+                let server = r.u32()?;
+                let version = server & VERSION_MASK;
+                wire::set_u32(payload, at, version)?;
+                self.version = Some(version.min(client_version));
+            }
+            Expect::ClientName => self.client = Some(r.u32()?),
+            Expect::Playback => {
+                let channel = r.u32()?;
+                self.playback.insert(channel, r.u32()?);
+            }
+            Expect::Record => {
+                let channel = r.u32()?;
+                self.record.insert(channel, r.u32()?);
+            }
+            Expect::DeletePlayback(channel) => drop(self.playback.remove(&channel)),
+            Expect::DeleteRecord(channel) => drop(self.record.remove(&channel)),
+            Expect::Nothing => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

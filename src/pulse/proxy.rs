@@ -1,0 +1,252 @@
+//! The sandbox's sound socket: a listening socket in a private directory, each connection to it
+//! relayed to the user's server through a [`Session`] that judges every frame.
+//!
+//! Two threads a connection, one each way, blocking on their reads: a frame is read whole
+//! (bounded by [`wire::FRAME_MAX`]), judged and written on at once, so a relayed frame costs two
+//! system calls and no wake-up of another thread. Writes to the client come from both threads (the
+//! server's frames and the proxy's own answers), each frame whole under one lock.
+
+use super::filter::{Grants, Session, ToServer, Violation, COOKIE_LEN};
+use super::wire::{Descriptor, DESCRIPTOR};
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Connections one sandbox may hold at once. Each is a client of the user's server, whose
+/// native protocol module serves 64 at most (PulseAudio's MAX_CONNECTIONS): a sandbox must not
+/// take them all from the desktop.
+pub const CONNECTIONS_MAX: usize = 16;
+/// The relay threads' stacks: frames live on the heap.
+const STACK: usize = 128 * 1024;
+
+/// What the relays of one sandbox share.
+pub struct Relay {
+    upstream: PathBuf,
+    grants: Grants,
+    cookie: [u8; COOKIE_LEN],
+    open: Arc<AtomicUsize>,
+}
+
+impl Relay {
+    pub fn new(upstream: &Path, grants: Grants, cookie: [u8; COOKIE_LEN]) -> Relay {
+        Relay {
+            upstream: upstream.into(),
+            grants,
+            cookie,
+            open: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Relay `client` to a new connection to the server, on two threads of its own. Past
+    /// [`CONNECTIONS_MAX`], or without a server, the client is closed at once.
+    pub fn start(&self, client: UnixStream) {
+        if self.open.load(Ordering::SeqCst) >= CONNECTIONS_MAX {
+            tracing::debug!("refused a sound connection: {CONNECTIONS_MAX} are open");
+            return;
+        }
+        let server = match UnixStream::connect(&self.upstream) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!("cannot reach {}: {e}", self.upstream.display());
+                return;
+            }
+        };
+        let Ok(ends) = Ends::new(&client, &server) else {
+            return;
+        };
+        let session = Arc::new(Mutex::new(Session::new(self.grants, self.cookie)));
+        let open = self.open.clone();
+        open.fetch_add(1, Ordering::SeqCst);
+        let up = {
+            let (session, ends) = (session.clone(), ends.clone());
+            move || {
+                if let Err(e) = to_server(client, &session, &ends) {
+                    tracing::debug!("sound connection ended: {e}");
+                }
+                ends.shutdown();
+            }
+        };
+        let down = move || {
+            if let Err(e) = to_client(server, &session, &ends) {
+                tracing::debug!("sound connection ended: {e}");
+            }
+            ends.shutdown();
+            open.fetch_sub(1, Ordering::SeqCst);
+        };
+        let spawn =
+            |f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().stack_size(STACK).spawn(f);
+        // Each thread shuts both sockets down when it ends, which ends the other.
+        if let Err(e) = spawn(Box::new(up)).and_then(|_| spawn(Box::new(down))) {
+            tracing::debug!("cannot start a relay thread: {e}");
+        }
+    }
+}
+
+/// What both threads of a connection hold: the client's socket for writing (frames whole, under
+/// the lock), and both sockets for shutting down.
+#[derive(Clone)]
+struct Ends {
+    client_w: Arc<Mutex<UnixStream>>,
+    server_w: Arc<Mutex<UnixStream>>,
+    client: Arc<UnixStream>,
+    server: Arc<UnixStream>,
+}
+
+impl Ends {
+    fn new(client: &UnixStream, server: &UnixStream) -> io::Result<Ends> {
+        Ok(Ends {
+            client_w: Arc::new(Mutex::new(client.try_clone()?)),
+            server_w: Arc::new(Mutex::new(server.try_clone()?)),
+            client: Arc::new(client.try_clone()?),
+            server: Arc::new(server.try_clone()?),
+        })
+    }
+
+    /// End both directions of both sockets: whichever thread still reads wakes up and ends.
+    fn shutdown(&self) {
+        let _ = self.client.shutdown(Shutdown::Both);
+        let _ = self.server.shutdown(Shutdown::Both);
+    }
+}
+
+/// Why a relay stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("the sandbox broke the protocol: {0}")]
+    Client(#[from] Violation),
+    #[error("the server broke the protocol: {0}")]
+    Server(Violation),
+}
+
+/// Read one frame into `buf` (descriptor first); `None` at a clean end between frames.
+fn read_frame(from: &mut UnixStream, buf: &mut Vec<u8>) -> Result<Option<Descriptor>, RelayError> {
+    let mut head = [0u8; DESCRIPTOR];
+    let mut got = 0;
+    while got < DESCRIPTOR {
+        match from.read(&mut head[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let d = Descriptor::parse(&head).map_err(Violation::from)?;
+    buf.clear();
+    buf.extend_from_slice(&head);
+    buf.resize(DESCRIPTOR + d.length as usize, 0);
+    from.read_exact(&mut buf[DESCRIPTOR..])?;
+    Ok(Some(d))
+}
+
+fn write_locked(to: &Mutex<UnixStream>, bytes: &[u8]) -> io::Result<()> {
+    to.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .write_all(bytes)
+}
+
+/// The sandbox's frames, judged, to the server; refusals answered to the sandbox.
+fn to_server(
+    mut client: UnixStream,
+    session: &Mutex<Session>,
+    ends: &Ends,
+) -> Result<(), RelayError> {
+    let mut buf = Vec::new();
+    loop {
+        let d = match read_frame(&mut client, &mut buf) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let verdict = session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .from_client(&d, &buf[DESCRIPTOR..]);
+        match verdict? {
+            ToServer::Forward => write_locked(&ends.server_w, &buf)?,
+            ToServer::Rewrite(frame) => write_locked(&ends.server_w, &frame)?,
+            ToServer::Answer(frame) => write_locked(&ends.client_w, &frame)?,
+            ToServer::Drop => {}
+        }
+    }
+}
+
+/// The server's frames to the sandbox, noted on the way.
+fn to_client(
+    mut server: UnixStream,
+    session: &Mutex<Session>,
+    ends: &Ends,
+) -> Result<(), RelayError> {
+    let mut buf = Vec::new();
+    loop {
+        let d = match read_frame(&mut server, &mut buf) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(()),
+            Err(RelayError::Client(v)) => return Err(RelayError::Server(v)),
+            Err(e) => return Err(e),
+        };
+        session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .from_server(&d, &mut buf[DESCRIPTOR..])
+            .map_err(RelayError::Server)?;
+        write_locked(&ends.client_w, &buf)?;
+    }
+}
+
+/// The user's cookie, where libpulse looks for it: `$PULSE_COOKIE`, `~/.config/pulse/cookie`
+/// (`$XDG_CONFIG_HOME`), `~/.pulse-cookie`. None found: zeros (the server also trusts a client
+/// of its own user by its socket credentials).
+pub fn user_cookie() -> [u8; COOKIE_LEN] {
+    let var = |n| {
+        std::env::var_os(n)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let home = var("HOME");
+    let config = var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let candidates = [
+        var("PULSE_COOKIE"),
+        config.map(|c| c.join("pulse/cookie")),
+        home.map(|h| h.join(".pulse-cookie")),
+    ];
+    let mut cookie = [0u8; COOKIE_LEN];
+    for path in candidates.into_iter().flatten() {
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        if file.read_exact(&mut cookie).is_ok() {
+            break;
+        }
+        cookie = [0u8; COOKIE_LEN];
+    }
+    cookie
+}
+
+/// Accept on `listener` until `stop` is readable (or closed), relaying each connection.
+pub fn serve(listener: &UnixListener, stop: std::os::fd::BorrowedFd<'_>, relay: &Relay) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    loop {
+        let mut fds = [
+            PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+            PollFd::new(stop, PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return,
+        }
+        if fds[1].revents().is_some_and(|r| !r.is_empty()) {
+            return;
+        }
+        if let Ok((client, _)) = listener.accept() {
+            relay.start(client);
+        }
+    }
+}
