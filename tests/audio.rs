@@ -322,14 +322,16 @@ fn a_client_sending_garbage_is_cut_off_and_another_keeps_playing() {
         "run",
         "player",
         "paplay /long.wav & p=$!; sleep 1; python3 /rawclient.py garbage; \
-         python3 /rawclient.py oversized; kill -0 $p && echo playing; \
+         python3 /rawclient.py oversized; python3 /rawclient.py big-control; \
+         python3 /rawclient.py big-audio; kill -0 $p && echo playing; \
          python3 /rawclient.py refused-then-more | tail -n 1; wait $p; echo \"paplay=$?\"",
     ]);
     let heard = peak(rec);
     let out = stdout(&o);
     assert_eq!(
         out,
-        "garbage: closed\noversized: closed\nplaying\nserver-info: command 2 error 0\npaplay=0\n",
+        "garbage: closed\noversized: closed\nbig-control: closed\nbig-audio: command 2 error 0\n\
+         playing\nserver-info: command 2 error 0\npaplay=0\n",
         "{}",
         stderr(&o)
     );

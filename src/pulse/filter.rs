@@ -147,6 +147,8 @@ pub enum Violation {
     TooManyPending,
     #[error("the server offered shared memory, which was not asked for")]
     SharedMemory,
+    #[error("a control packet of {0} bytes")]
+    LargeControl(u32),
 }
 
 /// What to do with a frame from the client.
@@ -367,6 +369,42 @@ impl Session {
             Expect::Nothing => {}
         }
         Ok(())
+    }
+}
+
+/// Judge a whole session given as bytes, the fuzz target's input (fuzz/fuzz_targets): a byte of
+/// grants (bit 0 record, bit 1 device volumes), then frames, each after a byte saying its way (bit
+/// 0 clear: from the sandbox; set: from the server). A frame cut short is judged on the bytes
+/// there. Whatever the bytes, this returns.
+#[doc(hidden)]
+pub fn replay(data: &[u8]) {
+    let Some((&first, mut rest)) = data.split_first() else {
+        return;
+    };
+    let grants = Grants {
+        record: first & 1 != 0,
+        device_volume: first & 2 != 0,
+    };
+    let mut session = Session::new(grants, [0; COOKIE_LEN]);
+    while let Some((&way, tail)) = rest.split_first() {
+        let Some(Ok(head)) = tail
+            .get(..wire::DESCRIPTOR)
+            .map(<[u8; wire::DESCRIPTOR]>::try_from)
+        else {
+            return;
+        };
+        let Ok(d) = Descriptor::parse(&head) else {
+            return;
+        };
+        let body = &tail[wire::DESCRIPTOR..];
+        let n = (d.length as usize).min(body.len());
+        let mut payload = body[..n].to_vec();
+        rest = &body[n..];
+        if way & 1 == 0 {
+            let _ = session.from_client(&d, &payload);
+        } else {
+            let _ = session.from_server(&d, &mut payload);
+        }
     }
 }
 

@@ -2,13 +2,14 @@
 //! relayed to the user's server through a [`Session`] that judges every frame.
 //!
 //! Two threads a connection, one each way, blocking on their reads: a frame is read whole
-//! (bounded by [`wire::FRAME_MAX`]), judged and written on at once, so a relayed frame costs two
-//! system calls and no wake-up of another thread. Writes to the client come from both threads (the
+//! (bounded by [`super::wire::FRAME_MAX`]), judged and written on at once, so a relayed frame
+//! costs at most one read and one write and no wake-up of another thread. Writes to the client come from both threads (the
 //! server's frames and the proxy's own answers), each frame whole under one lock.
 
 use super::filter::{Grants, Session, ToServer, Violation, COOKIE_LEN};
+use super::wire::CONTROL;
 use super::wire::{Descriptor, DESCRIPTOR};
-use std::io::{self, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub const CONNECTIONS_MAX: usize = 16;
 /// The relay threads' stacks: frames live on the heap.
 const STACK: usize = 128 * 1024;
+/// Audio frames from the sandbox larger than this are copied through in pieces this big.
+const CHUNK: usize = 64 * 1024;
+/// Each direction reads through a buffer this big: a frame's descriptor and payload (and often the
+/// next frames) come in one system call.
+const READ_BUFFER: usize = 64 * 1024;
+/// The largest control packet a sandbox may send. A request is a command and a few values (its
+/// largest part a property list); the server's 16 MiB limit is for audio.
+pub const CLIENT_CONTROL_MAX: u32 = 1024 * 1024;
 
 /// What the relays of one sandbox share.
 pub struct Relay {
@@ -123,8 +132,8 @@ pub enum RelayError {
     Server(Violation),
 }
 
-/// Read one frame into `buf` (descriptor first); `None` at a clean end between frames.
-fn read_frame(from: &mut UnixStream, buf: &mut Vec<u8>) -> Result<Option<Descriptor>, RelayError> {
+/// Read a frame's descriptor; `None` at a clean end between frames.
+fn read_descriptor(from: &mut impl Read) -> Result<Option<Descriptor>, RelayError> {
     let mut head = [0u8; DESCRIPTOR];
     let mut got = 0;
     while got < DESCRIPTOR {
@@ -136,12 +145,36 @@ fn read_frame(from: &mut UnixStream, buf: &mut Vec<u8>) -> Result<Option<Descrip
             Err(e) => return Err(e.into()),
         }
     }
-    let d = Descriptor::parse(&head).map_err(Violation::from)?;
+    Ok(Some(Descriptor::parse(&head).map_err(Violation::from)?))
+}
+
+/// Read the payload of the frame `d` into `buf`, after its descriptor.
+fn read_payload(from: &mut impl Read, d: &Descriptor, buf: &mut Vec<u8>) -> io::Result<()> {
     buf.clear();
-    buf.extend_from_slice(&head);
+    buf.extend_from_slice(&d.to_bytes());
     buf.resize(DESCRIPTOR + d.length as usize, 0);
-    from.read_exact(&mut buf[DESCRIPTOR..])?;
-    Ok(Some(d))
+    from.read_exact(&mut buf[DESCRIPTOR..])
+}
+
+/// Copy the frame `d` from `from` to `to` a chunk at a time (audio, which the proxy does not
+/// read): a sandbox's large frames cost the helper no more memory than small ones.
+fn copy_frame(
+    from: &mut impl Read,
+    to: &Mutex<UnixStream>,
+    d: &Descriptor,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
+    let mut to = to.lock().unwrap_or_else(PoisonError::into_inner);
+    to.write_all(&d.to_bytes())?;
+    buf.resize(CHUNK, 0);
+    let mut left = d.length as usize;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        from.read_exact(&mut buf[..n])?;
+        to.write_all(&buf[..n])?;
+        left -= n;
+    }
+    Ok(())
 }
 
 fn write_locked(to: &Mutex<UnixStream>, bytes: &[u8]) -> io::Result<()> {
@@ -150,19 +183,36 @@ fn write_locked(to: &Mutex<UnixStream>, bytes: &[u8]) -> io::Result<()> {
         .write_all(bytes)
 }
 
+/// A data frame's verdict is Forward or an error: anything else is a bug, reported as the end of
+/// the connection rather than a panic.
+fn unreachable_verdict(v: ToServer) -> Result<(), RelayError> {
+    Err(io::Error::other(format!("unexpected verdict on audio: {v:?}")).into())
+}
+
 /// The sandbox's frames, judged, to the server; refusals answered to the sandbox.
-fn to_server(
-    mut client: UnixStream,
-    session: &Mutex<Session>,
-    ends: &Ends,
-) -> Result<(), RelayError> {
+fn to_server(client: UnixStream, session: &Mutex<Session>, ends: &Ends) -> Result<(), RelayError> {
+    let mut client = BufReader::with_capacity(READ_BUFFER, client);
     let mut buf = Vec::new();
     loop {
-        let d = match read_frame(&mut client, &mut buf) {
-            Ok(Some(d)) => d,
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(e),
+        let Some(d) = read_descriptor(&mut client)? else {
+            return Ok(());
         };
+        if d.channel == CONTROL && d.length > CLIENT_CONTROL_MAX {
+            return Err(Violation::LargeControl(d.length).into());
+        }
+        if d.channel != CONTROL && d.length as usize > CHUNK {
+            // Audio: judged by its descriptor (the session allows it once authenticated).
+            let verdict = session
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .from_client(&d, &[]);
+            match verdict? {
+                ToServer::Forward => copy_frame(&mut client, &ends.server_w, &d, &mut buf)?,
+                other => unreachable_verdict(other)?,
+            }
+            continue;
+        }
+        read_payload(&mut client, &d, &mut buf)?;
         let verdict = session
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -177,19 +227,17 @@ fn to_server(
 }
 
 /// The server's frames to the sandbox, noted on the way.
-fn to_client(
-    mut server: UnixStream,
-    session: &Mutex<Session>,
-    ends: &Ends,
-) -> Result<(), RelayError> {
+fn to_client(server: UnixStream, session: &Mutex<Session>, ends: &Ends) -> Result<(), RelayError> {
+    let mut server = BufReader::with_capacity(READ_BUFFER, server);
     let mut buf = Vec::new();
     loop {
-        let d = match read_frame(&mut server, &mut buf) {
+        let d = match read_descriptor(&mut server) {
             Ok(Some(d)) => d,
             Ok(None) => return Ok(()),
             Err(RelayError::Client(v)) => return Err(RelayError::Server(v)),
             Err(e) => return Err(e),
         };
+        read_payload(&mut server, &d, &mut buf)?;
         session
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

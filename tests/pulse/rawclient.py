@@ -3,7 +3,8 @@
 tests/audio.rs: what libpulse clients never send (a refused command followed by another on the
 same connection, garbage, an oversized frame), to show what the proxy does with it.
 
-usage: rawclient.py refused-then-more | garbage | oversized | call COMMAND INDEX
+usage: rawclient.py refused-then-more | garbage | oversized | big-audio | big-control
+       rawclient.py call COMMAND INDEX
 """
 import os
 import socket
@@ -98,6 +99,19 @@ def main():
     elif mode == "garbage":
         s.sendall(frame(b"garbage, not a tagstruct"))
         print("garbage: closed" if closed(s) else "garbage: still open")
+    elif mode == "big-audio":
+        # 3 MiB of audio for a channel with no stream (the server drops it), then a request:
+        # the frame crossed whole, in order.
+        s.sendall(struct.pack(">IIIII", 3 << 20, 5, 0, 0, 0) + bytes(3 << 20))
+        command, code = request(s, 20, 3)
+        print(f"big-audio: command {command} error {code}")
+    elif mode == "big-control":
+        try:
+            s.sendall(frame(u32(20) + u32(3) + arbitrary(bytes(2 << 20))))
+            shut = closed(s)
+        except (BrokenPipeError, ConnectionResetError):
+            shut = True  # closed while it was still sending
+        print("big-control: closed" if shut else "big-control: still open")
     elif mode == "oversized":
         s.sendall(struct.pack(">IIIII", 0x7FFFFFFF, CONTROL, 0, 0, 0) + bytes(64))
         print("oversized: closed" if closed(s) else "oversized: still open")

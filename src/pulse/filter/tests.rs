@@ -230,3 +230,40 @@ fn malformed_packets_and_offered_shared_memory_end_the_connection() {
     let reply = Packet::new(cmd::REPLY, 32).finish();
     assert_eq!(send(&mut s, reply), Ok(ToServer::Drop));
 }
+
+#[test]
+fn random_mutations_of_whole_sessions_never_panic() {
+    let seeds: [&[u8]; 4] = [
+        include_bytes!("../../../fuzz/seeds/hello"),
+        include_bytes!("../../../fuzz/seeds/playback"),
+        include_bytes!("../../../fuzz/seeds/refused"),
+        include_bytes!("../../../fuzz/seeds/granted"),
+    ];
+    // xorshift64: the same inputs on every run.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for seed in seeds {
+        replay(seed);
+    }
+    for _ in 0..20_000 {
+        let mut input = seeds[(next() % 4) as usize].to_vec();
+        for _ in 0..1 + next() % 8 {
+            let at = (next() as usize) % input.len();
+            match next() % 4 {
+                0 => input[at] = next() as u8,
+                1 => input[at] ^= 1 << (next() % 8),
+                2 => drop(input.remove(at)),
+                _ => input.insert(at, [0, 0xff, b'L', b'x', b'P', b'N'][(next() % 6) as usize]),
+            }
+            if input.is_empty() {
+                input.push(0);
+            }
+        }
+        replay(&input);
+    }
+}
