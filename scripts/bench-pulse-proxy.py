@@ -3,7 +3,8 @@
 run (scripts/bench-media runs this and writes the figures into docs/benchmarks-media.md):
 
 - round trip: a request and its reply (STAT) on one connection, 2000 times each way, interleaved;
-- connection set-up: connect, AUTH and SET_CLIENT_NAME, 300 times each way, interleaved;
+- connection set-up: connect, AUTH and SET_CLIENT_NAME, 300 times each way, interleaved; and
+  `pactl info` as a whole, 100 times each way;
 - pacat's reported latency while playing 48 kHz stereo (`pacat -v`, 20 ms target), 6 s each;
 - loopback: a click written to pacat, found by parec on the sink's monitor, 40 clicks each way;
 - the proxy's CPU time while pacat plays 48 kHz stereo through it for 20 s.
@@ -98,6 +99,15 @@ for _ in range(300):
         hello(p).close()
         setup[k].append((time.perf_counter() - t) * 1e3)
 result["setup_ms"] = {k: statistics.median(v) for k, v in setup.items()}
+
+# A whole libpulse client.
+pactl = {k: [] for k in paths}
+for _ in range(100):
+    for k, p in paths.items():
+        t = time.perf_counter()
+        subprocess.run(["pactl", "info"], env=pulse_env(p), stdout=subprocess.DEVNULL, check=True)
+        pactl[k].append((time.perf_counter() - t) * 1e3)
+result["pactl_ms"] = {k: statistics.median(v) for k, v in pactl.items()}
 
 # pacat's reported latency.
 PCM = ["--raw", "--rate=48000", "--channels=2", "--format=s16le"]

@@ -150,6 +150,36 @@ fn the_socket_lives_in_a_private_directory_while_the_sandbox_runs() {
 }
 
 #[test]
+fn pipewires_pulse_server_is_served_and_filtered_the_same() {
+    unprivileged!("pipewires_pulse_server_is_served_and_filtered_the_same");
+    let env = TestEnv::new("audio-pipewire");
+    let pulse = Pulse::start_pipewire(&env);
+    sound_profile(&env, "pulse");
+    let before = pulse.state();
+    let rec = pulse.record();
+    let o = env.run(&[
+        "run",
+        "player",
+        "pactl info | grep -c 'on PipeWire'; paplay /tone.wav && echo played; \
+         pactl load-module module-null-sink sink_name=x 2>&1; \
+         pactl set-default-sink nullsink 2>&1; \
+         timeout 3 parec -d nullsink.monitor --raw 2>&1 >/dev/null; \
+         python3 /rawclient.py refused-then-more",
+    ]);
+    let heard = peak(rec);
+    let out = stdout(&o);
+    assert_eq!(
+        out,
+        "1\nplayed\nFailure: Access denied\nFailure: Access denied\nStream error: Access denied\n\
+         load-module: command 0 error 1\nserver-info: command 2 error 0\n",
+        "{}",
+        stderr(&o)
+    );
+    assert!(heard > 8000, "peak {heard}");
+    assert_eq!(pulse.state(), before);
+}
+
+#[test]
 fn a_server_that_loads_no_modules_serves_the_sandbox_the_same() {
     unprivileged!("a_server_that_loads_no_modules_serves_the_sandbox_the_same");
     let env = TestEnv::new("audio-nomodules");

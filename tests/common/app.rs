@@ -101,6 +101,8 @@ pub fn launch(mut env: TestEnv, a: App) {
             a.program, a.package, a.profile
         );
     }
+    // What the host home holds before (a sound server of the test's own keeps its cookie there).
+    let host_home_before = walk(&env.home);
     let x = Xvfb::start(&env);
     x.paint_root(ROOT_RGB);
     env.use_display(&x);
@@ -184,11 +186,7 @@ pub fn launch(mut env: TestEnv, a: App) {
         a.home_entry,
         home.display()
     );
-    let host_home: Vec<_> = fs::read_dir(&env.home).unwrap().flatten().collect();
-    assert!(
-        host_home.is_empty(),
-        "written to the host home: {host_home:?}"
-    );
+    assert_eq!(walk(&env.home), host_home_before, "written to the host home");
     eprintln!(
         "{}: window after {:.1} s, stopped with {status}, whole test {:.1} s; screenshot {}",
         a.profile,
@@ -258,4 +256,23 @@ pub fn tiny_pdf(title: &str) -> Vec<u8> {
         objects.len() + 1
     );
     pdf.into_bytes()
+}
+
+/// Every path under `dir`, recursively, sorted.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = walk_unsorted(dir);
+    out.sort();
+    out
+}
+
+fn walk_unsorted(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(walk_unsorted(&path));
+        }
+        out.push(path);
+    }
+    out
 }

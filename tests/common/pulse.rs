@@ -8,6 +8,8 @@ use std::time::Duration;
 
 pub struct Pulse {
     child: Child,
+    /// The child leads a process group of servers (PipeWire's three), all stopped together.
+    group: bool,
     /// The server's main socket: `$XDG_RUNTIME_DIR/pulse/native` of the test's world.
     pub socket: PathBuf,
     home: PathBuf,
@@ -43,12 +45,57 @@ impl Pulse {
             .expect("pulseaudio is needed (apt-get install pulseaudio)");
         let p = Pulse {
             child,
+            group: false,
             socket,
             home: env.home.clone(),
             runtime: env.runtime.clone(),
         };
         wait_for(20, "pulseaudio to answer", || {
             p.pactl(&["info"]).status.success().then_some(())
+        });
+        p
+    }
+
+    /// PipeWire with its pulse server and WirePlumber (which links streams to sinks), on a
+    /// session bus of their own, in the test's runtime directory; a null sink loaded through
+    /// pipewire-pulse and made the default.
+    pub fn start_pipewire(env: &TestEnv) -> Pulse {
+        use std::os::unix::process::CommandExt;
+        let socket = env.runtime.join("pulse/native");
+        let child = Command::new("dbus-run-session")
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "pipewire & sleep 0.3; wireplumber & pipewire-pulse & wait",
+            ])
+            .env_clear()
+            .env("HOME", &env.home)
+            .env("XDG_RUNTIME_DIR", &env.runtime)
+            .env("XDG_CONFIG_HOME", &env.config)
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("dbus-run-session is needed (apt-get install dbus)");
+        let p = Pulse {
+            child,
+            group: true,
+            socket,
+            home: env.home.clone(),
+            runtime: env.runtime.clone(),
+        };
+        let info = wait_for(20, "pipewire-pulse to answer", || {
+            let out = p.pactl(&["info"]);
+            out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        });
+        assert!(info.contains("PipeWire"), "not PipeWire's pulse server: {info}");
+        let load = p.pactl(&["load-module", "module-null-sink", "sink_name=nullsink"]);
+        assert!(load.status.success(), "no null sink on PipeWire");
+        wait_for(10, "the null sink", || {
+            p.pactl(&["set-default-sink", "nullsink"]).status.success().then_some(())
         });
         p
     }
@@ -180,6 +227,10 @@ pub fn peak_of(audio: &[u8]) -> u32 {
 
 impl Drop for Pulse {
     fn drop(&mut self) {
+        if self.group {
+            // SAFETY: a kill of our own child's process group (it was made its leader).
+            unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGTERM) };
+        }
         super::terminate(&mut self.child);
     }
 }
