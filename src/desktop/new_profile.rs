@@ -33,6 +33,8 @@ const SOUND: &[&str] = &[
     "Telephony",
     "VideoConference",
 ];
+/// Categories whose apps record (`[audio] record = true`): recorders, calls.
+const RECORD: &[&str] = &["Recorder", "Telephony", "VideoConference"];
 /// Categories that bring the graphics devices (`gpu`).
 const GPU: &[&str] = &["Game", "3DGraphics", "WebBrowser", "Video"];
 
@@ -181,6 +183,20 @@ pub fn profile_text(app: &AppInfo, desktop_entry: Option<&str>) -> Result<String
         for (k, v) in kept {
             out.push_str(&format!("{} = {}\n", toml_string(&k), toml_string(&v)));
         }
+    }
+    let records: Vec<&str> = app
+        .categories
+        .iter()
+        .map(String::as_str)
+        .filter(|c| RECORD.contains(c))
+        .collect();
+    if !records.is_empty() {
+        out.push('\n');
+        out.push_str(&comment(&format!(
+            "Recording (the microphone, and what other apps play) for {}.",
+            records.join(", ")
+        )));
+        out.push_str("[audio]\nrecord = true\n");
     }
     Ok(out)
 }

@@ -328,7 +328,7 @@ impl Session {
         if d.channel != CONTROL {
             return Ok(());
         }
-        let (h, mut r) = wire::control(payload)?;
+        let (h, mut r) = wire::header(payload)?;
         let expect = match h.command {
             cmd::REPLY | cmd::ERROR => self.pending.remove(&h.tag),
             cmd::PLAYBACK_STREAM_KILLED => {

@@ -278,16 +278,24 @@ pub struct Header {
 }
 
 /// Read a control packet's header, check that the whole tagstruct is well-formed, and give a
-/// reader positioned after the header.
+/// reader positioned after the header: for packets from a sandbox.
 pub fn control(payload: &[u8]) -> Result<(Header, Reader<'_>), WireError> {
+    let (header, mut r) = header(payload)?;
+    let body = r.position();
+    r.skip_rest()?;
+    r.pos = body;
+    Ok((header, r))
+}
+
+/// Read a control packet's header only, and give a reader positioned after it: for packets from
+/// the server, of which the proxy reads a few values and passes the rest on unread (a newer
+/// server may use a value type this reader does not know).
+pub fn header(payload: &[u8]) -> Result<(Header, Reader<'_>), WireError> {
     let mut r = Reader::new(payload);
     let header = Header {
         command: r.u32()?,
         tag: r.u32()?,
     };
-    let body = r.position();
-    r.skip_rest()?;
-    r.pos = body;
     Ok((header, r))
 }
 

@@ -186,7 +186,11 @@ pub fn launch(mut env: TestEnv, a: App) {
         a.home_entry,
         home.display()
     );
-    assert_eq!(walk(&env.home), host_home_before, "written to the host home");
+    assert_eq!(
+        walk(&env.home),
+        host_home_before,
+        "written to the host home"
+    );
     eprintln!(
         "{}: window after {:.1} s, stopped with {status}, whole test {:.1} s; screenshot {}",
         a.profile,

@@ -89,13 +89,21 @@ impl Pulse {
         };
         let info = wait_for(20, "pipewire-pulse to answer", || {
             let out = p.pactl(&["info"]);
-            out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
         });
-        assert!(info.contains("PipeWire"), "not PipeWire's pulse server: {info}");
+        assert!(
+            info.contains("PipeWire"),
+            "not PipeWire's pulse server: {info}"
+        );
         let load = p.pactl(&["load-module", "module-null-sink", "sink_name=nullsink"]);
         assert!(load.status.success(), "no null sink on PipeWire");
         wait_for(10, "the null sink", || {
-            p.pactl(&["set-default-sink", "nullsink"]).status.success().then_some(())
+            p.pactl(&["set-default-sink", "nullsink"])
+                .status
+                .success()
+                .then_some(())
         });
         p
     }

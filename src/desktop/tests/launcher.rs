@@ -218,6 +218,14 @@ fn a_starting_profile_from_an_entry() {
         v["run"]["command"][0].as_str(),
         Some("/usr/lib/firefox-esr/firefox-esr")
     );
+    // A browser plays; recording is for recorders and calls.
+    assert!(v.get("audio").is_none(), "{text}");
+    let call = "[Desktop Entry]\nType=Application\nName=Call\nExec=call\n\
+                Categories=Network;Telephony;\n";
+    let text = profile_text(&app(call), None).unwrap();
+    let v: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(v["audio"]["record"].as_bool(), Some(true), "{text}");
+    assert!(text.contains("# Recording (the microphone, and what other apps play) for Telephony."));
 }
 
 #[test]
