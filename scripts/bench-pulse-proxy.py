@@ -45,22 +45,32 @@ def recv_exact(s, n):
     return bytes(data)
 
 
-def request(s, command, tag, body=b""):
-    s.sendall(frame(u32(command) + u32(tag) + body))
+def request(s, command, tag, body=b"", creds=False):
+    """Send a request (with our credentials, as libpulse sends AUTH); its reply's command (2), or
+    the error code of an ERROR as a negative."""
+    data = frame(u32(command) + u32(tag) + body)
+    if creds:
+        ours = struct.pack("iII", os.getpid(), os.getuid(), os.getgid())
+        sent = s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, ours)])
+        data = data[sent:]
+    s.sendall(data)
     while True:
         length, channel, _, _, _ = struct.unpack(">IIIII", recv_exact(s, 20))
         payload = recv_exact(s, length)
         if channel == CONTROL and struct.unpack(">I", payload[6:10])[0] == tag:
-            return struct.unpack(">I", payload[1:5])[0]
+            reply = struct.unpack(">I", payload[1:5])[0]
+            return reply if reply != 0 else -struct.unpack(">I", payload[11:15])[0]
 
 
 def hello(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     cookie = bytes(256)
-    assert request(s, 8, 0, u32(35) + b"x" + struct.pack(">I", 256) + cookie) == 2
+    got = request(s, 8, 0, u32(35) + b"x" + struct.pack(">I", 256) + cookie, creds=True)
+    assert got == 2, f"AUTH on {path}: {got}"
     name = b"P" + b"tapplication.name\0" + u32(6) + b"x" + struct.pack(">I", 6) + b"bench\0" + b"N"
-    assert request(s, 9, 1, name) == 2
+    got = request(s, 9, 1, name)
+    assert got == 2, f"SET_CLIENT_NAME on {path}: {got}"
     return s
 
 

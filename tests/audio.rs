@@ -180,6 +180,41 @@ fn pipewires_pulse_server_is_served_and_filtered_the_same() {
 }
 
 #[test]
+fn the_sandbox_needs_no_cookie_and_never_sees_the_users() {
+    unprivileged!("the_sandbox_needs_no_cookie_and_never_sees_the_users");
+    let env = TestEnv::new("audio-cookie");
+    let pulse = Pulse::start(&env, &[]);
+    sound_profile(&env, "pulse");
+    let cookie = std::fs::read(env.config.join("pulse/cookie")).expect("the server's cookie");
+    // nestbox (and so its helper) given a wrong cookie: the helper's credentials still let it
+    // in, as they let libpulse in.
+    let wrong = env.dir.join("wrong-cookie");
+    std::fs::write(&wrong, [7u8; 256]).unwrap();
+    let rec = pulse.record();
+    let o = env
+        .nestbox(&[
+            "run",
+            "player",
+            "paplay /tone.wav && echo played; echo ${PULSE_COOKIE-unset}",
+        ])
+        .env("PULSE_COOKIE", &wrong)
+        .output()
+        .unwrap();
+    let heard = peak(rec);
+    assert_eq!(stdout(&o), "played\nunset\n", "{}", stderr(&o));
+    assert!(heard > 8000, "peak {heard}");
+    // The only cookie inside is one libpulse made up in the private home, not the user's.
+    let home = env.backing_home("player");
+    for inside in [".config/pulse/cookie", ".pulse-cookie"] {
+        let made = std::fs::read(home.join(inside)).unwrap_or_default();
+        assert_ne!(
+            made, cookie,
+            "the user's cookie is in the sandbox at ~/{inside}"
+        );
+    }
+}
+
+#[test]
 fn a_server_that_loads_no_modules_serves_the_sandbox_the_same() {
     unprivileged!("a_server_that_loads_no_modules_serves_the_sandbox_the_same");
     let env = TestEnv::new("audio-nomodules");
@@ -268,6 +303,23 @@ fn what_would_change_the_users_server_is_refused_from_inside() {
         "the host's player was killed"
     );
     terminate(&mut host);
+}
+
+#[test]
+fn a_sandbox_holds_at_most_16_connections_to_the_server() {
+    unprivileged!("a_sandbox_holds_at_most_16_connections_to_the_server");
+    let env = TestEnv::new("audio-many");
+    let pulse = Pulse::start(&env, &[]);
+    sound_profile(&env, "pulse");
+    let o = env.run(&["run", "player", "python3 /rawclient.py many 40"]);
+    assert_eq!(
+        stdout(&o),
+        "served 16 of 40\none more: served\n",
+        "{}",
+        stderr(&o)
+    );
+    // The server still serves the desktop.
+    assert!(pulse.pactl(&["info"]).status.success());
 }
 
 #[test]

@@ -156,8 +156,8 @@ pub enum Violation {
 pub enum ToServer {
     /// Forward it as it came.
     Forward,
-    /// Send this frame to the server instead.
-    Rewrite(Vec<u8>),
+    /// Send this AUTH frame to the server instead, with the helper's credentials.
+    Authenticate(Vec<u8>),
     /// Do not forward it; send this frame back to the client.
     Answer(Vec<u8>),
     /// Do not forward it (a reply from the client: the server asked nothing).
@@ -252,7 +252,7 @@ impl Session {
                 .u32(version)
                 .arbitrary(&self.cookie)
                 .finish();
-            return Ok(ToServer::Rewrite(auth));
+            return Ok(ToServer::Authenticate(auth));
         }
         let refuse = |code| Ok(ToServer::Answer(error_reply(h.tag, code)));
         let expect = match h.command {

@@ -3,8 +3,9 @@
 //!
 //! Two threads a connection, one each way, blocking on their reads: a frame is read whole
 //! (bounded by [`super::wire::FRAME_MAX`]), judged and written on at once, so a relayed frame
-//! costs at most one read and one write and no wake-up of another thread. Writes to the client come from both threads (the
-//! server's frames and the proxy's own answers), each frame whole under one lock.
+//! costs at most one read and one write and no wake-up of another thread. Writes to the client
+//! come from both threads (the server's frames and the proxy's own answers), each frame whole
+//! under one lock.
 
 use super::filter::{Grants, Session, ToServer, Violation, COOKIE_LEN};
 use super::wire::CONTROL;
@@ -67,15 +68,16 @@ impl Relay {
             return;
         };
         let session = Arc::new(Mutex::new(Session::new(self.grants, self.cookie)));
-        let open = self.open.clone();
-        open.fetch_add(1, Ordering::SeqCst);
+        // Counted open until both threads have let go of it.
+        let slot = Arc::new(Slot::take(&self.open));
         let up = {
-            let (session, ends) = (session.clone(), ends.clone());
+            let (session, ends, slot) = (session.clone(), ends.clone(), slot.clone());
             move || {
                 if let Err(e) = to_server(client, &session, &ends) {
                     tracing::debug!("sound connection ended: {e}");
                 }
                 ends.shutdown();
+                drop(slot);
             }
         };
         let down = move || {
@@ -83,7 +85,7 @@ impl Relay {
                 tracing::debug!("sound connection ended: {e}");
             }
             ends.shutdown();
-            open.fetch_sub(1, Ordering::SeqCst);
+            drop(slot);
         };
         let spawn =
             |f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().stack_size(STACK).spawn(f);
@@ -91,6 +93,22 @@ impl Relay {
         if let Err(e) = spawn(Box::new(up)).and_then(|_| spawn(Box::new(down))) {
             tracing::debug!("cannot start a relay thread: {e}");
         }
+    }
+}
+
+/// One of the [`CONNECTIONS_MAX`] places, given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(open: &Arc<AtomicUsize>) -> Slot {
+        open.fetch_add(1, Ordering::SeqCst);
+        Slot(open.clone())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -177,6 +195,24 @@ fn copy_frame(
     Ok(())
 }
 
+/// Send `frame` with the helper's credentials attached (SCM_CREDENTIALS), as libpulse sends its
+/// AUTH: the server trusts a client of its own user by them, whatever the cookie. Without them
+/// it would depend on whether the server had asked for credentials before the packet arrived.
+fn send_with_credentials(to: &Mutex<UnixStream>, frame: &[u8]) -> io::Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr, UnixCredentials};
+    use std::os::fd::AsRawFd;
+    let mut to = to.lock().unwrap_or_else(PoisonError::into_inner);
+    let creds = UnixCredentials::new();
+    let sent = sendmsg::<UnixAddr>(
+        to.as_raw_fd(),
+        &[io::IoSlice::new(frame)],
+        &[ControlMessage::ScmCredentials(&creds)],
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )?;
+    to.write_all(&frame[sent..])
+}
+
 fn write_locked(to: &Mutex<UnixStream>, bytes: &[u8]) -> io::Result<()> {
     to.lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -219,7 +255,7 @@ fn to_server(client: UnixStream, session: &Mutex<Session>, ends: &Ends) -> Resul
             .from_client(&d, &buf[DESCRIPTOR..]);
         match verdict? {
             ToServer::Forward => write_locked(&ends.server_w, &buf)?,
-            ToServer::Rewrite(frame) => write_locked(&ends.server_w, &frame)?,
+            ToServer::Authenticate(frame) => send_with_credentials(&ends.server_w, &frame)?,
             ToServer::Answer(frame) => write_locked(&ends.client_w, &frame)?,
             ToServer::Drop => {}
         }

@@ -4,7 +4,7 @@ tests/audio.rs: what libpulse clients never send (a refused command followed by 
 same connection, garbage, an oversized frame), to show what the proxy does with it.
 
 usage: rawclient.py refused-then-more | garbage | oversized | big-audio | big-control
-       rawclient.py call COMMAND INDEX
+       rawclient.py call COMMAND INDEX | many N
 """
 import os
 import socket
@@ -83,8 +83,37 @@ def closed(s):
         return False
 
 
+def many(n):
+    """Open n connections at once and say how many were served; then close them and try one."""
+    held, served = [], 0
+    for _ in range(n):
+        try:
+            s = connect()
+            hello(s)
+            held.append(s)
+            served += 1
+        except (EOFError, OSError):
+            pass
+    print(f"served {served} of {n}")
+    for s in held:
+        s.close()
+    for _ in range(50):  # the proxy notices the closed ones as its threads end
+        try:
+            s = connect()
+            hello(s)
+            print("one more: served")
+            return
+        except (EOFError, OSError):
+            import time
+            time.sleep(0.1)
+    print("one more: refused")
+
+
 def main():
     mode = sys.argv[1]
+    if mode == "many":
+        many(int(sys.argv[2]))
+        return
     s = connect()
     hello(s)
     if mode == "refused-then-more":

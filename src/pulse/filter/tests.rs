@@ -31,7 +31,7 @@ fn session(grants: Grants) -> Session {
         .u32(35 | 0xC000_0000)
         .arbitrary(&[1; 256])
         .finish();
-    let ToServer::Rewrite(sent) = send(&mut s, auth).unwrap() else {
+    let ToServer::Authenticate(sent) = send(&mut s, auth).unwrap() else {
         panic!("AUTH is rewritten");
     };
     let (_, sent) = split(sent);
