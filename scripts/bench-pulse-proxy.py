@@ -7,7 +7,8 @@ run (scripts/bench-media runs this and writes the figures into docs/benchmarks-m
   `pactl info` as a whole, 100 times each way;
 - pacat's reported latency while playing 48 kHz stereo (`pacat -v`, 20 ms target), 6 s each;
 - loopback: a click written to pacat, found by parec on the sink's monitor, 40 clicks each way;
-- the proxy's CPU time while pacat plays 48 kHz stereo through it for 20 s.
+- the proxy's CPU time while pacat plays 48 kHz stereo through it for 20 s, beside socat relaying
+  the same (the floor of any relay on the machine) and pacat's own.
 
 usage: bench-pulse-proxy.py HELPER SERVER-SOCKET DIR OUT.json   (as the server's user)
 """
@@ -194,21 +195,41 @@ def loopback(path, clicks=40):
 result["loopback_ms"] = {k: loopback(p) for k, p in paths.items()}
 
 
-# The proxy's CPU for 48 kHz stereo playback.
+# The proxy's CPU for 48 kHz stereo playback, beside socat relaying the same stream (a relay
+# that reads nothing: the floor of any relay on this machine), and pacat's own. Shared memory
+# off for all three (it cannot cross the proxy, nor socat).
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-with open("/dev/zero", "rb") as zero:
-    play = subprocess.Popen(["pacat", "--latency-msec=20"] + PCM, stdin=zero,
-                            env=pulse_env(proxy))
-    time.sleep(1)
-    c0, t0 = cpu_seconds(helper.pid), time.perf_counter()
-    time.sleep(20)
-    c1, t1 = cpu_seconds(helper.pid), time.perf_counter()
-    play.kill()
-result["proxy_cpu_percent"] = (c1 - c0) / (t1 - t0) * 100
+conf = os.path.join(sockdir, "..", "client.conf")
+with open(conf, "w") as f:
+    f.write("enable-shm = no\nenable-memfd = no\n")
+socat_path = os.path.join(sockdir, "..", "socat")
+socat = subprocess.Popen(["socat", f"UNIX-LISTEN:{socat_path},fork", f"UNIX-CONNECT:{server}"],
+                         stderr=subprocess.DEVNULL)
+time.sleep(0.3)
+cpu = {}
+for name, path in [("proxy", proxy), ("socat", socat_path)]:
+    env = dict(pulse_env(path), PULSE_CLIENTCONFIG=conf)
+    with open("/dev/zero", "rb") as zero:
+        play = subprocess.Popen(["pacat", "--latency-msec=20"] + PCM, stdin=zero, env=env)
+        time.sleep(1)
+        if name == "proxy":
+            relay = helper.pid
+        else:
+            kids = subprocess.run(["pgrep", "-P", str(socat.pid)], capture_output=True,
+                                  text=True).stdout.split()
+            relay = int(kids[0])
+        r0, p0, t0 = cpu_seconds(relay), cpu_seconds(play.pid), time.perf_counter()
+        time.sleep(20)
+        r1, p1, t1 = cpu_seconds(relay), cpu_seconds(play.pid), time.perf_counter()
+        play.kill()
+    cpu[name] = (r1 - r0) / (t1 - t0) * 100
+    cpu[name + "_client"] = (p1 - p0) / (t1 - t0) * 100
+socat.kill()
+result["cpu_percent"] = cpu
 
 helper.stdin.close()
 helper.wait()
