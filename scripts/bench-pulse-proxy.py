@@ -7,8 +7,9 @@ run (scripts/bench-media runs this and writes the figures into docs/benchmarks-m
   `pactl info` as a whole, 100 times each way;
 - pacat's reported latency while playing 48 kHz stereo (`pacat -v`, 20 ms target), 6 s each;
 - loopback: a click written to pacat, found by parec on the sink's monitor, 40 clicks each way;
-- the proxy's CPU time while pacat plays 48 kHz stereo through it for 20 s, beside socat relaying
-  the same (the floor of any relay on the machine) and pacat's own.
+- the proxy's CPU time while pacat plays 48 kHz stereo through it for 20 s, at a 20 ms latency
+  and at 200 ms (a player's buffer, mpv's default), beside socat relaying the same (the floor of
+  any relay on the machine) and pacat's own.
 
 usage: bench-pulse-proxy.py HELPER SERVER-SOCKET DIR OUT.json   (as the server's user)
 """
@@ -211,12 +212,13 @@ socat = subprocess.Popen(["socat", f"UNIX-LISTEN:{socat_path},fork", f"UNIX-CONN
                          stderr=subprocess.DEVNULL)
 time.sleep(0.3)
 cpu = {}
-for name, path in [("proxy", proxy), ("socat", socat_path)]:
+runs = [(f"{via}_{ms}", via, p, ms) for ms in (20, 200) for via, p in [("proxy", proxy), ("socat", socat_path)]]
+for name, via, path, ms in runs:
     env = dict(pulse_env(path), PULSE_CLIENTCONFIG=conf)
     with open("/dev/zero", "rb") as zero:
-        play = subprocess.Popen(["pacat", "--latency-msec=20"] + PCM, stdin=zero, env=env)
+        play = subprocess.Popen(["pacat", f"--latency-msec={ms}"] + PCM, stdin=zero, env=env)
         time.sleep(1)
-        if name == "proxy":
+        if via == "proxy":
             relay = helper.pid
         else:
             kids = subprocess.run(["pgrep", "-P", str(socat.pid)], capture_output=True,
