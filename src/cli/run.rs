@@ -5,8 +5,8 @@ use super::fail;
 use super::target::{Loaded, Target};
 use crate::plan::{sound_dir, AudioPlan, DisplayPlan, LaunchSocket, Plan};
 use crate::profile::{Clipboard, Home};
-use crate::pulse::helper::{self, Helper, Pending};
-use crate::pulse::Grants;
+use crate::pulse::helper::{self, Helper};
+use crate::pulse::{Grants, SandboxSocket};
 use crate::registry::{Claim, Entry, Registry};
 use crate::sandbox::{JoinArgs, Pid1};
 use crate::terminal::{Relay, SuspendKey};
@@ -54,7 +54,7 @@ pub fn run(args: RunArgs) -> i32 {
     for note in &plan.notes {
         eprintln!("nestbox: {note}");
     }
-    // The sound helper first: it makes its socket while Xephyr starts.
+    // The sound socket first: its helper starts while Xephyr does.
     let sound = match start_sound(&mut plan) {
         Ok(s) => s,
         Err(code) => return code,
@@ -79,11 +79,6 @@ pub fn run(args: RunArgs) -> i32 {
             }
         }
     }
-    let sound = match sound.map(|pending| finish_sound(&mut plan, pending)) {
-        None => None,
-        Some(Ok(helper)) => helper,
-        Some(Err(code)) => return code,
-    };
     if plan.seccomp.architectures.is_empty() {
         eprintln!("nestbox: no seccomp filter on this architecture yet (x86_64 only)");
     }
@@ -119,10 +114,23 @@ pub fn run(args: RunArgs) -> i32 {
     }
 }
 
-/// Start the helper that serves the sandbox's own sound socket, in
-/// `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME`, relaying to the user's server what the profile
-/// allows.
-fn start_sound(plan: &mut Plan) -> Result<Option<Pending>, i32> {
+/// The helper serving the sandbox's sound socket, and the socket's directory; dropped, the helper
+/// stops, then the directory goes (the helper removes it too, when nestbox cannot).
+struct Sound {
+    helper: Option<Helper>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Sound {
+    fn drop(&mut self) {
+        drop(self.helper.take());
+        crate::pulse::remove_socket_dir(&self.dir);
+    }
+}
+
+/// Make the sandbox's own sound socket in `$XDG_RUNTIME_DIR/nestbox/pulse/PID-NAME` and start the
+/// helper that relays it to the user's server, allowing what the profile allows; bind it in.
+fn start_sound(plan: &mut Plan) -> Result<Option<Sound>, i32> {
     let AudioPlan::Pulse {
         server,
         sockets_dir,
@@ -137,27 +145,27 @@ fn start_sound(plan: &mut Plan) -> Result<Option<Pending>, i32> {
         record: access.record,
         device_volume: access.device_volume,
     };
-    match helper::start(&server.socket, &dir, grants) {
-        Ok(pending) => Ok(Some(pending)),
-        Err(e) => no_sound(plan, e).map(|()| None),
-    }
-}
-
-/// The helper's answer: its socket bound in.
-fn finish_sound(plan: &mut Plan, pending: Pending) -> Result<Option<Helper>, i32> {
-    match pending.answer() {
-        Ok(h) => {
-            tracing::debug!(socket = %h.socket().display(), "sound socket open");
-            plan.attach_socket(LaunchSocket::Pulse, h.socket());
-            Ok(Some(h))
-        }
-        Err(e) => no_sound(plan, e).map(|()| None),
-    }
+    let socket = match SandboxSocket::open(&server.socket, &dir, grants) {
+        Ok(s) => s,
+        Err(e) => return no_sound(plan, &e).map(|()| None),
+    };
+    let helper = match helper::start(&socket) {
+        Ok(h) => h,
+        Err(e) => return no_sound(plan, &e).map(|()| None),
+    };
+    tracing::debug!(socket = %socket.path().display(), "sound socket open");
+    plan.attach_socket(LaunchSocket::Pulse, socket.path());
+    // Only the helper holds the socket from here: the sandbox's PID 1, cloned from nestbox,
+    // inherits none of it.
+    Ok(Some(Sound {
+        helper: Some(helper),
+        dir: socket.release(),
+    }))
 }
 
 /// No sound server at launch: the end of it for `audio = "pulse"`; for `"auto"`, one line and a
 /// sandbox without sound.
-fn no_sound(plan: &mut Plan, e: helper::HelperError) -> Result<(), i32> {
+fn no_sound(plan: &mut Plan, e: &dyn std::error::Error) -> Result<(), i32> {
     match &plan.audio {
         AudioPlan::Pulse {
             required: false, ..
@@ -166,7 +174,7 @@ fn no_sound(plan: &mut Plan, e: helper::HelperError) -> Result<(), i32> {
             plan.drop_sound(e.to_string());
             Ok(())
         }
-        _ => Err(fail(&e, 125)),
+        _ => Err(fail(e, 125)),
     }
 }
 

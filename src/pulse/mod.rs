@@ -3,10 +3,12 @@
 //! needs for its own streams and refuses the rest ([`filter`]). What the sandbox sees of it (a
 //! bind of the socket, PULSE_SERVER) is left to the plan and the sandbox.
 //!
-//! The proxy runs in its own small program, `nestbox-pulse` ([`helper`]), that nestbox starts
-//! only for a sandbox with sound: threads have no place in nestbox, which clones the sandbox from
-//! a single-threaded process, and the helper outlives a SIGKILLed nestbox just long enough to
-//! remove the socket. It speaks the protocol itself ([`wire`]): libpulse is not loaded anywhere.
+//! nestbox makes the socket ([`SandboxSocket::open`]: a few system calls) and hands it to a small
+//! program of its own, `nestbox-pulse` ([`helper`]), that serves it: threads have no place in
+//! nestbox, which clones the sandbox from a single-threaded process, and the helper outlives a
+//! SIGKILLed nestbox just long enough to remove the socket. The launch never waits for the
+//! helper: connections wait in the socket's backlog until it accepts them. The proxy speaks the
+//! protocol itself ([`wire`]): libpulse is not loaded anywhere.
 
 pub mod filter;
 pub mod helper;
@@ -17,7 +19,7 @@ pub use filter::Grants;
 
 use std::fs;
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -50,12 +52,15 @@ pub enum PulseError {
 /// and its directory (the relayed connections end with the process that serves them).
 pub struct SandboxSocket {
     listener: UnixListener,
-    relay: proxy::Relay,
+    server: PathBuf,
+    grants: Grants,
     dir: PathBuf,
     path: PathBuf,
     /// `<dir>/lock`, locked while this socket lives: how a later launch tells a live launch's
     /// directory from a dead one's, whatever PID namespace either runs in.
-    _lock: fs::File,
+    lock: fs::File,
+    /// Whether dropping it removes the directory (not once [`SandboxSocket::release`]d).
+    remove_on_drop: bool,
 }
 
 impl SandboxSocket {
@@ -93,11 +98,50 @@ impl SandboxSocket {
         })?;
         Ok(SandboxSocket {
             listener,
-            relay: proxy::Relay::new(server, grants, proxy::user_cookie()),
+            server: server.into(),
+            grants,
             dir: dir.into(),
             path,
-            _lock: lock,
+            lock,
+            remove_on_drop: true,
         })
+    }
+
+    /// A socket opened by another process (nestbox) and inherited: its listening socket and its
+    /// locked lock file, for the server at `server`, in `dir`.
+    pub fn inherited(
+        listener: OwnedFd,
+        lock: OwnedFd,
+        server: &Path,
+        dir: &Path,
+        grants: Grants,
+    ) -> SandboxSocket {
+        SandboxSocket {
+            listener: UnixListener::from(listener),
+            server: server.into(),
+            grants,
+            dir: dir.into(),
+            path: dir.join("native"),
+            lock: fs::File::from(lock),
+            remove_on_drop: true,
+        }
+    }
+
+    /// The listening socket and the lock file, to hand to the process that serves them.
+    pub fn descriptors(&self) -> [BorrowedFd<'_>; 2] {
+        [self.listener.as_fd(), self.lock.as_fd()]
+    }
+
+    /// Close this process's descriptors of the socket (a helper holds its own) without removing
+    /// it; the directory, for [`remove_socket_dir`] once the helper is done.
+    pub fn release(mut self) -> PathBuf {
+        self.remove_on_drop = false;
+        self.dir.clone()
+    }
+
+    /// The server's socket and what the sandbox may ask of it.
+    pub fn upstream(&self) -> (&Path, Grants) {
+        (&self.server, self.grants)
     }
 
     /// The sandbox's socket, `<dir>/native`.
@@ -105,15 +149,19 @@ impl SandboxSocket {
         &self.path
     }
 
-    /// Relay every connection to the socket until `stop` is readable or closed.
+    /// Relay every connection to the socket until `stop` is readable or closed, authenticating to
+    /// the server with the user's cookie.
     pub fn serve(&self, stop: BorrowedFd<'_>) {
-        proxy::serve(&self.listener, stop, &self.relay);
+        let relay = proxy::Relay::new(&self.server, self.grants, proxy::user_cookie());
+        proxy::serve(&self.listener, stop, &relay);
     }
 }
 
 impl Drop for SandboxSocket {
     fn drop(&mut self) {
-        remove_socket_dir(&self.dir);
+        if self.remove_on_drop {
+            remove_socket_dir(&self.dir);
+        }
     }
 }
 
@@ -135,7 +183,7 @@ fn make_private_dir(dir: &Path) -> Result<(), PulseError> {
 }
 
 /// Remove a socket directory: the socket, the lock and the directory.
-fn remove_socket_dir(dir: &Path) {
+pub fn remove_socket_dir(dir: &Path) {
     let _ = fs::remove_file(dir.join("native"));
     let _ = fs::remove_file(dir.join(LOCK));
     if let Err(e) = fs::remove_dir(dir) {
