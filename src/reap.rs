@@ -22,7 +22,10 @@ pub(crate) fn wait_or_kill(child: &mut Child, timeout: Duration) {
                 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
                 let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
                 let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-                let _ = poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX));
+                let _ = poll(
+                    &mut fds,
+                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+                );
             }
             None => std::thread::sleep(Duration::from_millis(1).min(left)),
         }
