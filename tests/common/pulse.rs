@@ -16,11 +16,26 @@ pub struct Pulse {
     runtime: PathBuf,
 }
 
+/// A sound server's command: the test's home, runtime and config directories, nothing else of
+/// the environment, quiet.
+fn server_command(env: &TestEnv, program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear()
+        .env("HOME", &env.home)
+        .env("XDG_RUNTIME_DIR", &env.runtime)
+        .env("XDG_CONFIG_HOME", &env.config)
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
 impl Pulse {
     /// Start it; `extra` are more daemon options (such as `--disallow-module-loading`).
     pub fn start(env: &TestEnv, extra: &[&str]) -> Pulse {
         let socket = env.runtime.join("pulse/native");
-        let child = Command::new("pulseaudio")
+        let child = server_command(env, "pulseaudio")
             .args([
                 "-n",
                 "--daemonize=no",
@@ -33,14 +48,6 @@ impl Pulse {
                 "module-null-sink sink_name=nullsink rate=44100 channels=2",
             ])
             .args(extra)
-            .env_clear()
-            .env("HOME", &env.home)
-            .env("XDG_RUNTIME_DIR", &env.runtime)
-            .env("XDG_CONFIG_HOME", &env.config)
-            .env("PATH", "/usr/bin:/bin")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .expect("pulseaudio is needed (apt-get install pulseaudio)");
         let p = Pulse {
@@ -62,21 +69,13 @@ impl Pulse {
     pub fn start_pipewire(env: &TestEnv) -> Pulse {
         use std::os::unix::process::CommandExt;
         let socket = env.runtime.join("pulse/native");
-        let child = Command::new("dbus-run-session")
+        let child = server_command(env, "dbus-run-session")
             .args([
                 "--",
                 "sh",
                 "-c",
                 "pipewire & sleep 0.3; wireplumber & pipewire-pulse & wait",
             ])
-            .env_clear()
-            .env("HOME", &env.home)
-            .env("XDG_RUNTIME_DIR", &env.runtime)
-            .env("XDG_CONFIG_HOME", &env.config)
-            .env("PATH", "/usr/bin:/bin")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .process_group(0)
             .spawn()
             .expect("dbus-run-session is needed (apt-get install dbus)");
