@@ -164,6 +164,7 @@ fn pipewires_pulse_server_is_served_and_filtered_the_same() {
          pactl load-module module-null-sink sink_name=x 2>&1; \
          pactl set-default-sink nullsink 2>&1; \
          timeout 3 parec -d nullsink.monitor --raw 2>&1 >/dev/null; \
+         paplay /long.wav & sleep 1; pactl list short sink-inputs | wc -l; kill %1; \
          python3 /rawclient.py refused-then-more",
     ]);
     let heard = peak(rec);
@@ -171,7 +172,7 @@ fn pipewires_pulse_server_is_served_and_filtered_the_same() {
     assert_eq!(
         out,
         "1\nplayed\nFailure: Access denied\nFailure: Access denied\nStream error: Access denied\n\
-         load-module: command 0 error 1\nserver-info: command 2 error 0\n",
+         1\nload-module: command 0 error 1\nserver-info: command 2 error 0\n",
         "{}",
         stderr(&o)
     );
@@ -260,8 +261,6 @@ fn what_would_change_the_users_server_is_refused_from_inside() {
         "set-sink-port nullsink x".into(),
         "send-message /core list-handlers".into(),
         "list modules".into(),
-        "list sink-inputs".into(),
-        "list clients".into(),
     ];
     let script: String = commands
         .iter()
@@ -302,6 +301,51 @@ fn what_would_change_the_users_server_is_refused_from_inside() {
         host.try_wait().unwrap().is_none(),
         "the host's player was killed"
     );
+    terminate(&mut host);
+}
+
+#[test]
+fn a_volume_control_inside_sees_and_sets_only_the_sandboxs_streams() {
+    unprivileged!("a_volume_control_inside_sees_and_sets_only_the_sandboxs_streams");
+    let env = TestEnv::new("audio-mixer");
+    let pulse = Pulse::start(&env, &[]);
+    sound_profile(&env, "pulse");
+    let mut host = pulse.play_on_host(&tone_of(&env, 30));
+    let (host_stream, _) = pulse.host_stream();
+    let host_volume = || {
+        let text = pulse.pactl_text(&["list", "sink-inputs"]);
+        let block = text
+            .split("Sink Input #")
+            .find(|b| b.starts_with(&format!("{host_stream}\n")))
+            .map(String::from);
+        block.and_then(|b| {
+            b.lines()
+                .find(|l| l.trim().starts_with("Volume:"))
+                .map(String::from)
+        })
+    };
+    let before = host_volume();
+    // A player and, on connections of their own, a volume control's queries.
+    let o = env.run(&[
+        "run",
+        "player",
+        "paplay /long.wav & sleep 1; pactl list short sink-inputs | wc -l; \
+         pactl list short clients | wc -l; \
+         own=$(pactl list short sink-inputs | cut -f1); echo \"own=$own\"; \
+         pactl set-sink-input-volume \"$own\" 40% && echo set; \
+         pactl list sink-inputs | grep -c 'Volume:.* 40%'; kill %1",
+    ]);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}{}", stderr(&o));
+    assert_eq!(lines[0], "1", "only the sandbox's stream is listed: {out}");
+    assert_eq!(
+        lines[1], "2",
+        "only the sandbox's clients (paplay, pactl): {out}"
+    );
+    assert_ne!(lines[2], format!("own={host_stream}"), "{out}");
+    assert_eq!(lines[3..], ["set", "1"], "{out}");
+    assert_eq!(host_volume(), before, "the host's stream's volume changed");
     terminate(&mut host);
 }
 

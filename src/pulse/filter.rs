@@ -6,7 +6,8 @@
 //! and the connection goes on. A frame that breaks the protocol ends the connection.
 
 use super::wire::{self, Descriptor, Packet, WireError, CONTROL};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// What a profile grants beyond playing sound.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,8 +41,11 @@ pub mod cmd {
     pub const GET_SOURCE_INFO: u32 = 23;
     pub const GET_SOURCE_INFO_LIST: u32 = 24;
     pub const GET_CLIENT_INFO: u32 = 27;
+    pub const GET_CLIENT_INFO_LIST: u32 = 28;
     pub const GET_SINK_INPUT_INFO: u32 = 29;
+    pub const GET_SINK_INPUT_INFO_LIST: u32 = 30;
     pub const GET_SOURCE_OUTPUT_INFO: u32 = 31;
+    pub const GET_SOURCE_OUTPUT_INFO_LIST: u32 = 32;
     pub const SUBSCRIBE: u32 = 35;
     pub const SET_SINK_VOLUME: u32 = 36;
     pub const SET_SINK_INPUT_VOLUME: u32 = 37;
@@ -95,7 +99,8 @@ const PENDING_MAX: usize = 4096;
 pub const COOKIE_LEN: usize = 256;
 
 /// Commands that act only on the connection's own streams (by channel), on the server as a
-/// reader sees it, or on the client itself: forwarded as they are.
+/// reader sees it, or on the client itself: forwarded as they are. (Lists of streams and clients
+/// are forwarded too, and their replies cut down to the client's own entries.)
 const ALLOWED: &[u32] = &[
     cmd::LOOKUP_SINK,
     cmd::LOOKUP_SOURCE,
@@ -167,14 +172,63 @@ pub enum ToServer {
 /// What a forwarded request's reply tells the proxy.
 #[derive(Debug, Clone, Copy)]
 enum Expect {
-    Auth { client_version: u32 },
+    Auth {
+        client_version: u32,
+    },
     ClientName,
     Playback,
     Record,
     DeletePlayback(u32),
     DeleteRecord(u32),
+    /// A list to cut down to the client's own entries.
+    Own(List),
     Nothing,
 }
+
+/// The lists whose replies the proxy cuts down to the client's own entries.
+#[derive(Debug, Clone, Copy)]
+enum List {
+    SinkInputs,
+    SourceOutputs,
+    Clients,
+}
+
+impl List {
+    /// The values in one entry at protocol version `v`, as PulseAudio's protocol-native.c
+    /// writes them (sink_input_fill_tagstruct, source_output_fill_tagstruct,
+    /// client_fill_tagstruct), and which of them is the entry's client.
+    fn layout(self, v: u32) -> (usize, usize) {
+        let since = |n: u32, count: usize| if v >= n { count } else { 0 };
+        match self {
+            // index, name, module, client, sink, sample spec, channel map, volume, two
+            // latencies, resample method, driver; muted; properties; corked; has volume, volume
+            // writable; format.
+            List::SinkInputs => (
+                12 + since(11, 1) + since(13, 1) + since(19, 1) + since(20, 2) + since(21, 1),
+                3,
+            ),
+            // index, name, module, client, source, sample spec, channel map, two latencies,
+            // resample method, driver; properties; corked; volume, muted, has volume, volume
+            // writable, format.
+            List::SourceOutputs => (11 + since(13, 1) + since(19, 1) + since(22, 5), 3),
+            // index, name, module, driver; properties.
+            List::Clients => (4 + since(13, 1), 0),
+        }
+    }
+}
+
+/// What the connections of one sandbox share: the clients, sink inputs and source outputs the
+/// server made for them. A stream is the sandbox's own whichever of its connections made it, so
+/// a volume control inside sees and sets the sandbox's streams, and nothing of the host's.
+#[derive(Debug, Default)]
+pub struct Sandbox {
+    clients: HashSet<u32>,
+    inputs: HashSet<u32>,
+    outputs: HashSet<u32>,
+}
+
+/// A [`Sandbox`] shared by its connections.
+pub type Shared = Arc<Mutex<Sandbox>>;
 
 /// One client connection's state.
 pub struct Session {
@@ -192,6 +246,8 @@ pub struct Session {
     record: HashMap<u32, u32>,
     /// The client's own index on the server.
     client: Option<u32>,
+    /// What all the sandbox's connections made.
+    sandbox: Shared,
 }
 
 /// An ERROR reply to `tag`.
@@ -200,8 +256,9 @@ pub fn error_reply(tag: u32, code: u32) -> Vec<u8> {
 }
 
 impl Session {
-    /// A connection authenticated to the server with `cookie` (the sandbox's is never used).
-    pub fn new(grants: Grants, cookie: [u8; COOKIE_LEN]) -> Session {
+    /// A connection of the sandbox `sandbox`, authenticated to the server with `cookie` (the
+    /// sandbox's is never used).
+    pub fn new(grants: Grants, cookie: [u8; COOKIE_LEN], sandbox: Shared) -> Session {
         Session {
             grants,
             cookie,
@@ -211,7 +268,12 @@ impl Session {
             playback: HashMap::new(),
             record: HashMap::new(),
             client: None,
+            sandbox,
         }
+    }
+
+    fn sandbox(&self) -> MutexGuard<'_, Sandbox> {
+        self.sandbox.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The protocol version agreed, once the server answered.
@@ -267,10 +329,15 @@ impl Session {
             cmd::GET_SOURCE_OUTPUT_INFO if !self.own_output(r.u32()?) => {
                 return refuse(ERR_NOENTITY)
             }
-            cmd::GET_CLIENT_INFO if self.client != Some(r.u32()?) => return refuse(ERR_NOENTITY),
+            cmd::GET_CLIENT_INFO if !self.sandbox().clients.contains(&r.u32()?) => {
+                return refuse(ERR_NOENTITY)
+            }
             cmd::GET_SINK_INPUT_INFO | cmd::GET_SOURCE_OUTPUT_INFO | cmd::GET_CLIENT_INFO => {
                 Expect::Nothing
             }
+            cmd::GET_SINK_INPUT_INFO_LIST => Expect::Own(List::SinkInputs),
+            cmd::GET_SOURCE_OUTPUT_INFO_LIST => Expect::Own(List::SourceOutputs),
+            cmd::GET_CLIENT_INFO_LIST => Expect::Own(List::Clients),
             cmd::SET_SINK_INPUT_VOLUME | cmd::SET_SINK_INPUT_MUTE | cmd::KILL_SINK_INPUT => {
                 match self.own_input(r.u32()?) {
                     true => Expect::Nothing,
@@ -302,11 +369,45 @@ impl Session {
     }
 
     fn own_input(&self, index: u32) -> bool {
-        self.playback.values().any(|&i| i == index)
+        self.sandbox().inputs.contains(&index)
     }
 
     fn own_output(&self, index: u32) -> bool {
-        self.record.values().any(|&i| i == index)
+        self.sandbox().outputs.contains(&index)
+    }
+
+    /// Note a stream the server made for this connection, playback or record: its channel and
+    /// its sink input or source output index.
+    fn add_stream(&mut self, playback: bool, channel: u32, index: u32) {
+        self.remove_stream(playback, channel);
+        let mut sandbox = self.sandbox.lock().unwrap_or_else(PoisonError::into_inner);
+        match playback {
+            true => {
+                self.playback.insert(channel, index);
+                sandbox.inputs.insert(index);
+            }
+            false => {
+                self.record.insert(channel, index);
+                sandbox.outputs.insert(index);
+            }
+        }
+    }
+
+    /// Forget the stream on `channel` (deleted, or killed by the server).
+    fn remove_stream(&mut self, playback: bool, channel: u32) {
+        let mut sandbox = self.sandbox.lock().unwrap_or_else(PoisonError::into_inner);
+        match playback {
+            true => {
+                if let Some(index) = self.playback.remove(&channel) {
+                    sandbox.inputs.remove(&index);
+                }
+            }
+            false => {
+                if let Some(index) = self.record.remove(&channel) {
+                    sandbox.outputs.remove(&index);
+                }
+            }
+        }
     }
 
     /// Remember a forwarded request until its reply. A tag still waiting is never reused by
@@ -323,20 +424,25 @@ impl Session {
     }
 
     /// Take note of a frame from the server on its way to the client; `payload` may be changed
-    /// (the shared-memory flags of the AUTH reply are cleared).
-    pub fn from_server(&mut self, d: &Descriptor, payload: &mut [u8]) -> Result<(), Violation> {
+    /// (the shared-memory flags of the AUTH reply are cleared), or a frame given to send instead
+    /// (a list cut down to the client's own entries).
+    pub fn from_server(
+        &mut self,
+        d: &Descriptor,
+        payload: &mut [u8],
+    ) -> Result<Option<Vec<u8>>, Violation> {
         if d.channel != CONTROL {
-            return Ok(());
+            return Ok(None);
         }
         let (h, mut r) = wire::header(payload)?;
         let expect = match h.command {
             cmd::REPLY | cmd::ERROR => self.pending.remove(&h.tag),
             cmd::PLAYBACK_STREAM_KILLED => {
-                self.playback.remove(&r.u32()?);
+                self.remove_stream(true, r.u32()?);
                 None
             }
             cmd::RECORD_STREAM_KILLED => {
-                self.record.remove(&r.u32()?);
+                self.remove_stream(false, r.u32()?);
                 None
             }
             cmd::ENABLE_SRBCHANNEL | cmd::REGISTER_MEMFD_SHMID => {
@@ -345,7 +451,7 @@ impl Session {
             _ => None,
         };
         let Some(expect) = expect.filter(|_| h.command == cmd::REPLY) else {
-            return Ok(());
+            return Ok(None);
         };
         match expect {
             Expect::Auth { client_version } => {
@@ -355,20 +461,66 @@ impl Session {
                 wire::set_u32(payload, at, version)?;
                 self.version = Some(version.min(client_version));
             }
-            Expect::ClientName => self.client = Some(r.u32()?),
+            Expect::ClientName => {
+                let client = r.u32()?;
+                self.client = Some(client);
+                self.sandbox().clients.insert(client);
+            }
             Expect::Playback => {
                 let channel = r.u32()?;
-                self.playback.insert(channel, r.u32()?);
+                self.add_stream(true, channel, r.u32()?);
             }
             Expect::Record => {
                 let channel = r.u32()?;
-                self.record.insert(channel, r.u32()?);
+                self.add_stream(false, channel, r.u32()?);
             }
-            Expect::DeletePlayback(channel) => drop(self.playback.remove(&channel)),
-            Expect::DeleteRecord(channel) => drop(self.record.remove(&channel)),
+            Expect::DeletePlayback(channel) => self.remove_stream(true, channel),
+            Expect::DeleteRecord(channel) => self.remove_stream(false, channel),
+            Expect::Own(list) => {
+                // A reply that does not read as the list it should be becomes an empty list.
+                let own = self.own_entries(list, &mut r).unwrap_or_default();
+                return Ok(Some(Packet::new(cmd::REPLY, h.tag).raw(&own).finish()));
+            }
             Expect::Nothing => {}
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// The entries of a list reply (read by `r`, after the header) that belong to the sandbox's
+    /// clients, as encoded.
+    fn own_entries(&self, list: List, r: &mut wire::Reader<'_>) -> Result<Vec<u8>, WireError> {
+        let (values, client_at) = list.layout(self.version.unwrap_or(MIN_VERSION));
+        let mut own = Vec::new();
+        while !r.at_end() {
+            let start = r.position();
+            let mut client = None;
+            for i in 0..values {
+                match i == client_at {
+                    true => client = Some(r.u32()?),
+                    false => r.skip()?,
+                }
+            }
+            if client.is_some_and(|c| self.sandbox().clients.contains(&c)) {
+                own.extend_from_slice(r.since(start));
+            }
+        }
+        Ok(own)
+    }
+}
+
+impl Drop for Session {
+    /// The connection's client and streams are gone with it: no longer the sandbox's.
+    fn drop(&mut self) {
+        let mut sandbox = self.sandbox.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = self.client {
+            sandbox.clients.remove(&c);
+        }
+        for i in self.playback.values() {
+            sandbox.inputs.remove(i);
+        }
+        for o in self.record.values() {
+            sandbox.outputs.remove(o);
+        }
     }
 }
 
@@ -385,7 +537,7 @@ pub fn replay(data: &[u8]) {
         record: first & 1 != 0,
         device_volume: first & 2 != 0,
     };
-    let mut session = Session::new(grants, [0; COOKIE_LEN]);
+    let mut session = Session::new(grants, [0; COOKIE_LEN], Shared::default());
     while let Some((&way, tail)) = rest.split_first() {
         let Some(Ok(head)) = tail
             .get(..wire::DESCRIPTOR)

@@ -7,7 +7,7 @@
 //! come from both threads (the server's frames and the proxy's own answers), each frame whole
 //! under one lock.
 
-use super::filter::{Grants, Session, ToServer, Violation, COOKIE_LEN};
+use super::filter::{Grants, Session, Shared, ToServer, Violation, COOKIE_LEN};
 use super::wire::CONTROL;
 use super::wire::{Descriptor, DESCRIPTOR};
 use std::io::{self, BufReader, Read, Write};
@@ -38,6 +38,8 @@ pub struct Relay {
     grants: Grants,
     cookie: [u8; COOKIE_LEN],
     open: Arc<AtomicUsize>,
+    /// The clients and streams of all the sandbox's connections.
+    sandbox: Shared,
 }
 
 impl Relay {
@@ -47,6 +49,7 @@ impl Relay {
             grants,
             cookie,
             open: Arc::new(AtomicUsize::new(0)),
+            sandbox: Shared::default(),
         }
     }
 
@@ -67,7 +70,8 @@ impl Relay {
         let Ok(ends) = Ends::new(&client, &server) else {
             return;
         };
-        let session = Arc::new(Mutex::new(Session::new(self.grants, self.cookie)));
+        let session = Session::new(self.grants, self.cookie, self.sandbox.clone());
+        let session = Arc::new(Mutex::new(session));
         // Counted open until both threads have let go of it.
         let slot = Arc::new(Slot::take(&self.open));
         let up = {
@@ -274,12 +278,12 @@ fn to_client(server: UnixStream, session: &Mutex<Session>, ends: &Ends) -> Resul
             Err(e) => return Err(e),
         };
         read_payload(&mut server, &d, &mut buf)?;
-        session
+        let instead = session
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .from_server(&d, &mut buf[DESCRIPTOR..])
             .map_err(RelayError::Server)?;
-        write_locked(&ends.client_w, &buf)?;
+        write_locked(&ends.client_w, instead.as_deref().unwrap_or(&buf))?;
     }
 }
 

@@ -135,6 +135,11 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// The bytes from `start` to where the next value starts.
+    pub fn since(&self, start: usize) -> &'a [u8] {
+        self.buf.get(start..self.pos).unwrap_or_default()
+    }
+
     pub fn at_end(&self) -> bool {
         self.pos >= self.buf.len()
     }
@@ -324,6 +329,12 @@ impl Packet {
         self.bytes
             .extend_from_slice(&(v.len() as u32).to_be_bytes());
         self.bytes.extend_from_slice(v);
+        self
+    }
+
+    /// Values already encoded (a slice of another packet).
+    pub fn raw(&mut self, values: &[u8]) -> &mut Packet {
+        self.bytes.extend_from_slice(values);
         self
     }
 

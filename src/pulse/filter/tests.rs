@@ -14,10 +14,13 @@ fn send(s: &mut Session, frame: Vec<u8>) -> Result<ToServer, Violation> {
     s.from_client(&d, &payload)
 }
 
+/// A frame from the server through the session: the payload the client gets.
 fn answer(s: &mut Session, frame: Vec<u8>) -> Vec<u8> {
     let (d, mut payload) = split(frame);
-    s.from_server(&d, &mut payload).unwrap();
-    payload
+    match s.from_server(&d, &mut payload).unwrap() {
+        Some(instead) => split(instead).1,
+        None => payload,
+    }
 }
 
 fn refused(code: u32, tag: u32) -> Result<ToServer, Violation> {
@@ -26,7 +29,12 @@ fn refused(code: u32, tag: u32) -> Result<ToServer, Violation> {
 
 /// A session past AUTH (version 35, shm asked and offered) and SET_CLIENT_NAME (client 7).
 fn session(grants: Grants) -> Session {
-    let mut s = Session::new(grants, [0xC0; COOKIE_LEN]);
+    session_of(grants, Shared::default(), 7)
+}
+
+/// The same, as client `client` of the sandbox `sandbox`.
+fn session_of(grants: Grants, sandbox: Shared, client: u32) -> Session {
+    let mut s = Session::new(grants, [0xC0; COOKIE_LEN], sandbox);
     let auth = Packet::new(cmd::AUTH, 0)
         .u32(35 | 0xC000_0000)
         .arbitrary(&[1; 256])
@@ -51,7 +59,7 @@ fn session(grants: Grants) -> Session {
     assert_eq!(s.version(), Some(34));
     let name = Packet::new(cmd::SET_CLIENT_NAME, 1).finish();
     assert_eq!(send(&mut s, name), Ok(ToServer::Forward));
-    answer(&mut s, Packet::new(cmd::REPLY, 1).u32(7).finish());
+    answer(&mut s, Packet::new(cmd::REPLY, 1).u32(client).finish());
     s
 }
 
@@ -71,7 +79,7 @@ fn with_stream(s: &mut Session, tag: u32) {
 
 #[test]
 fn nothing_before_auth_and_no_second_auth() {
-    let mut s = Session::new(Grants::default(), [0; COOKIE_LEN]);
+    let mut s = Session::new(Grants::default(), [0; COOKIE_LEN], Shared::default());
     let info = Packet::new(cmd::GET_SERVER_INFO, 1).finish();
     assert_eq!(send(&mut s, info), Err(Violation::NotAuthenticated));
     let data = {
@@ -116,8 +124,7 @@ fn what_changes_the_users_server_is_refused_and_the_connection_goes_on() {
         15,  // CREATE_UPLOAD_STREAM
         19,  // REMOVE_SAMPLE
         26,  // GET_MODULE_INFO_LIST
-        28,  // GET_CLIENT_INFO_LIST
-        30,  // GET_SINK_INPUT_INFO_LIST
+        34,  // GET_SAMPLE_INFO_LIST
         104, // SEND_OBJECT_MESSAGE
         cmd::SET_SINK_VOLUME,
         cmd::SET_SOURCE_MUTE,
@@ -233,7 +240,7 @@ fn malformed_packets_and_offered_shared_memory_end_the_connection() {
     let len = (info.len() - DESCRIPTOR) as u32;
     info[..4].copy_from_slice(&len.to_be_bytes());
     let (d, mut payload) = split(info);
-    assert_eq!(s.from_server(&d, &mut payload), Ok(()));
+    assert_eq!(s.from_server(&d, &mut payload), Ok(None));
     // Replies from the client are not the server's business.
     let reply = Packet::new(cmd::REPLY, 32).finish();
     assert_eq!(send(&mut s, reply), Ok(ToServer::Drop));
@@ -274,4 +281,70 @@ fn random_mutations_of_whole_sessions_never_panic() {
         }
         replay(&input);
     }
+}
+
+/// One sink input entry at version 34 (18 values), of client `client`.
+fn sink_input(index: u32, client: u32) -> Vec<u8> {
+    let mut p = Packet::new(0, 0);
+    p.u32(index)
+        .raw(b"tname\0")
+        .u32(u32::MAX)
+        .u32(client)
+        .u32(0);
+    p.raw(b"a\x03\x02\0\0\xac\x44")
+        .raw(b"m\x02\x01\x02")
+        .raw(b"v\x01\0\x01\0\0");
+    p.raw(&[b'U', 0, 0, 0, 0, 0, 0, 0, 1])
+        .raw(&[b'U', 0, 0, 0, 0, 0, 0, 0, 2]);
+    p.raw(b"tspeex\0").raw(b"tprotocol-native.c\0").raw(b"0");
+    p.raw(b"Ptmedia.name\0L\0\0\0\x02x\0\0\0\x02a\0N")
+        .raw(b"01")
+        .raw(b"1");
+    p.raw(b"fB\x01PN");
+    // The entry alone: what follows the placeholder header (command 0, tag 0).
+    p.finish()[DESCRIPTOR + 10..].to_vec()
+}
+
+#[test]
+fn lists_of_streams_and_clients_hold_only_the_clients_own() {
+    let mut s = session(Grants::default());
+    let list = Packet::new(cmd::GET_SINK_INPUT_INFO_LIST, 50).finish();
+    assert_eq!(send(&mut s, list), Ok(ToServer::Forward));
+    // The host's stream (client 3), the sandbox's (client 7), another host stream (client 4).
+    let mut reply = Packet::new(cmd::REPLY, 50);
+    reply
+        .raw(&sink_input(10, 3))
+        .raw(&sink_input(11, 7))
+        .raw(&sink_input(12, 4));
+    let got = answer(&mut s, reply.finish());
+    let mut expected = Packet::new(cmd::REPLY, 50);
+    expected.raw(&sink_input(11, 7));
+    assert_eq!(got, split(expected.finish()).1);
+    // A reply that does not read as the list becomes an empty one.
+    let list = Packet::new(cmd::GET_CLIENT_INFO_LIST, 51).finish();
+    assert_eq!(send(&mut s, list), Ok(ToServer::Forward));
+    let got = answer(&mut s, Packet::new(cmd::REPLY, 51).u32(7).finish());
+    assert_eq!(got, split(Packet::new(cmd::REPLY, 51).finish()).1);
+}
+
+#[test]
+fn a_stream_is_the_sandboxs_whichever_of_its_connections_made_it() {
+    let sandbox = Shared::default();
+    let mut player = session_of(Grants::default(), sandbox.clone(), 7);
+    let mut mixer = session_of(Grants::default(), sandbox.clone(), 8);
+    let mut other = session_of(Grants::default(), Shared::default(), 9);
+    with_stream(&mut player, 2);
+    let volume = |tag| {
+        Packet::new(cmd::SET_SINK_INPUT_VOLUME, tag)
+            .u32(40)
+            .finish()
+    };
+    assert_eq!(send(&mut mixer, volume(3)), Ok(ToServer::Forward));
+    assert_eq!(send(&mut other, volume(3)), refused(ERR_ACCESS, 3));
+    let client = |tag, index| Packet::new(cmd::GET_CLIENT_INFO, tag).u32(index).finish();
+    assert_eq!(send(&mut mixer, client(4, 7)), Ok(ToServer::Forward));
+    // The player's connection closed: its client and stream are no longer the sandbox's.
+    drop(player);
+    assert_eq!(send(&mut mixer, volume(5)), refused(ERR_ACCESS, 5));
+    assert_eq!(send(&mut mixer, client(6, 7)), refused(ERR_NOENTITY, 6));
 }
