@@ -61,6 +61,17 @@ playback = [
     ctl(C, u32(4), u32(6), u32(0)),
     ctl(S, u32(2), u32(6)),
 ]
+# A sink input entry at version 35 (18 values), of client 7.
+entry = (u32(40) + s("t") + u32(0xFFFFFFFF) + u32(7) + u32(0) + spec + cmap + cvol
+         + b"U" + bytes(8) + b"U" + bytes(8) + s("speex") + s("protocol-native.c") + b"0"
+         + props(**{"media.name": "t"}) + b"0" + b"1" + b"1" + fmt)
+lists = [
+    ctl(C, u32(30), u32(20)),
+    ctl(S, u32(2), u32(20), entry, entry.replace(u32(7), u32(3), 1)),
+    ctl(C, u32(28), u32(21)),
+    ctl(S, u32(2), u32(21), u32(7), s("seed"), u32(0xFFFFFFFF), s("protocol-native.c"),
+        props(**{"application.name": "seed"})),
+]
 refused = [
     ctl(C, u32(51), u32(10), s("module-null-sink"), s("sink_name=x")),
     ctl(C, u32(44), u32(11), u32(0xFFFFFFFF), s("nullsink")),
@@ -74,6 +85,7 @@ for name, grants, frames in [
     ("playback", 0, hello + playback),
     ("refused", 0, hello + refused),
     ("granted", 3, hello + refused + playback),
+    ("lists", 0, hello + playback[:2] + lists),
 ]:
     with open(f"seeds/{name}", "wb") as f:
         f.write(bytes([grants]) + b"".join(frames))

@@ -248,11 +248,12 @@ fn malformed_packets_and_offered_shared_memory_end_the_connection() {
 
 #[test]
 fn random_mutations_of_whole_sessions_never_panic() {
-    let seeds: [&[u8]; 4] = [
+    let seeds: [&[u8]; 5] = [
         include_bytes!("../../../fuzz/seeds/hello"),
         include_bytes!("../../../fuzz/seeds/playback"),
         include_bytes!("../../../fuzz/seeds/refused"),
         include_bytes!("../../../fuzz/seeds/granted"),
+        include_bytes!("../../../fuzz/seeds/lists"),
     ];
     // xorshift64: the same inputs on every run.
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
@@ -266,7 +267,7 @@ fn random_mutations_of_whole_sessions_never_panic() {
         replay(seed);
     }
     for _ in 0..20_000 {
-        let mut input = seeds[(next() % 4) as usize].to_vec();
+        let mut input = seeds[(next() % 5) as usize].to_vec();
         for _ in 0..1 + next() % 8 {
             let at = (next() as usize) % input.len();
             match next() % 4 {
