@@ -69,6 +69,15 @@ impl Pulse {
     pub fn start_pipewire(env: &TestEnv) -> Pulse {
         use std::os::unix::process::CommandExt;
         let socket = env.runtime.join("pulse/native");
+        // WirePlumber's Bluetooth monitor asks logind, and WirePlumber quits where there is no
+        // logind (a container): no Bluetooth here.
+        let conf = env.config.join("wireplumber/bluetooth.lua.d");
+        std::fs::create_dir_all(&conf).unwrap();
+        std::fs::write(
+            conf.join("51-nestbox-test.lua"),
+            "bluez_monitor.enabled = false\nbluez_monitor.properties[\"with-logind\"] = false\n",
+        )
+        .unwrap();
         let child = server_command(env, "dbus-run-session")
             .args([
                 "--",
