@@ -68,8 +68,12 @@ fn new(args: &NewArgs) -> Result<(), String> {
             dest.display()
         ));
     }
+    // Checked in memory as it will load once written: a profile that would not check is never
+    // written.
     let search = SearchPath::standard(&facts.config_home);
-    check_before_writing(&search, &profiles, &args.name, &text)?;
+    search
+        .load_text(&args.name, &text)
+        .map_err(|e| format!("the profile made does not check (please report): {e}"))?;
     store::write_atomic(&dest, &text).map_err(|e| e.to_string())?;
     println!(
         "wrote {} from {}; review it, then try `nestbox explain {}`",
@@ -106,27 +110,4 @@ fn source(arg: &str, dirs: &[PathBuf]) -> Result<(AppInfo, Option<String>), Stri
     }
     let app = find::find_by_id(dirs, &id).map_err(|e| e.to_string())?;
     Ok((app, Some(id)))
-}
-
-/// Load the text as profile `name` from a scratch directory beside the profiles (its `extends`
-/// resolved on the search path as they will be), so that a profile that would not check is
-/// never written.
-fn check_before_writing(
-    search: &SearchPath,
-    profiles: &Path,
-    name: &str,
-    text: &str,
-) -> Result<(), String> {
-    let scratch = profiles.join(format!(".new-{}", std::process::id()));
-    let result = std::fs::create_dir_all(&scratch)
-        .and_then(|()| std::fs::write(scratch.join(format!("{name}.toml")), text))
-        .map_err(|e| format!("cannot write in {}: {e}", profiles.display()))
-        .and_then(|()| {
-            search
-                .load_file(&scratch.join(format!("{name}.toml")))
-                .map(drop)
-                .map_err(|e| format!("the profile made does not check (please report): {e}"))
-        });
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
 }

@@ -146,6 +146,31 @@ impl SearchPath {
         search.resolve(name, path, Some(0))
     }
 
+    /// Load `text` as the user's profile `name` would load once saved in the user's directory
+    /// (its `extends` followed as they will be, its errors placed in that file), writing
+    /// nothing: how a profile is checked before it is saved.
+    pub fn load_text(&self, name: &str, text: &str) -> Result<Profile, ProfileError> {
+        if !valid_name(name) {
+            return Err(ProfileError::BadName(name.to_string()));
+        }
+        let (index, dir) = self
+            .dirs
+            .iter()
+            .enumerate()
+            .find(|(_, (kind, _))| *kind == SourceKind::User)
+            .map(|(i, (_, dir))| (i, dir.clone()))
+            .unwrap_or((0, PathBuf::from(".")));
+        let path = dir.join(format!("{name}.toml"));
+        let mut profile = Profile::empty(name, path.clone());
+        let mut walk = Walk {
+            search: self,
+            stack: Vec::new(),
+            unsaved: Some((&path, text)),
+        };
+        walk.apply_file(&mut profile, name, &path, Some(index))?;
+        Ok(profile)
+    }
+
     fn resolve(
         &self,
         name: &str,
@@ -156,6 +181,7 @@ impl SearchPath {
         let mut walk = Walk {
             search: self,
             stack: Vec::new(),
+            unsaved: None,
         };
         walk.apply_file(&mut profile, name, path, index)?;
         Ok(profile)
@@ -167,6 +193,8 @@ impl SearchPath {
 struct Walk<'a> {
     search: &'a SearchPath,
     stack: Vec<(String, PathBuf)>,
+    /// A file's text not yet saved, read instead of the file at that path.
+    unsaved: Option<(&'a Path, &'a str)>,
 }
 
 impl Walk<'_> {
@@ -177,10 +205,13 @@ impl Walk<'_> {
         path: &Path,
         index: Option<usize>,
     ) -> Result<(), ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = match self.unsaved {
+            Some((unsaved, text)) if unsaved == path => text.to_string(),
+            _ => std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?,
+        };
         let raw: RawProfile = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
         let file = FileText { path, text: &text };
         self.stack.push((name.to_string(), path.to_path_buf()));

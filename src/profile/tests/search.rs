@@ -263,3 +263,30 @@ fn load_file_finds_extends_among_its_siblings_first() {
     assert_eq!(got.files, vec![sibling, file]);
     assert!(got.opt && !got.sys, "the sibling base, not the shipped one");
 }
+
+#[test]
+fn unsaved_text_loads_as_the_users_file_would_and_nothing_is_written() {
+    let fx = Fixture::new();
+    let shipped = fx.shipped("app", "[run]\ncommand = [\"app\"]\n[sandbox]\nsys = true\n");
+    // A user's app.toml that extends the shipped app.toml of the same name.
+    let text = "extends = [\"app\"]\n[sandbox]\nopt = true\n";
+    let got = fx.search().load_text("app", text).unwrap();
+    let would_be = fx.user.join("app.toml");
+    assert_eq!(got.source, would_be);
+    assert_eq!(got.files, vec![shipped, would_be.clone()]);
+    assert!(got.sys && got.opt);
+    assert!(!would_be.exists(), "nothing written");
+    assert_eq!(std::fs::read_dir(&fx.user).unwrap().count(), 0);
+    // Its errors are placed in the file it would be, with line and column.
+    let bad = "[sandbox]\nopt = 3\n";
+    let err = fx.search().load_text("app", bad).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:2:7: ", would_be.display())),
+        "{err}"
+    );
+    assert!(matches!(
+        fx.search().load_text("-x", text),
+        Err(ProfileError::BadName(_))
+    ));
+}
