@@ -15,6 +15,7 @@
 //!
 //! [`cli`] is the `nestbox` command over these.
 
+pub mod atomic;
 pub mod cli;
 pub mod desktop;
 pub mod host;

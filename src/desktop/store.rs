@@ -3,7 +3,6 @@
 
 use super::entry::marker;
 use super::{keyfile, DesktopError};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// `DIR/nestbox-PROFILE.desktop`.
@@ -65,27 +64,8 @@ pub fn installed(dir: &Path) -> Vec<(PathBuf, String)> {
 /// Write `text` to `path` through a temporary file in the same directory, renamed over it, so
 /// that a reader sees the old file or the new one, never half of one. Mode 0644.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), DesktopError> {
-    let fail = |source| DesktopError::Write {
+    crate::atomic::write_atomic(path, text).map_err(|source| DesktopError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(fail)
+    })
 }

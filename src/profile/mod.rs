@@ -1,11 +1,13 @@
 //! Profiles: read TOML files, resolve `extends`, validate, and hand out one merged [`Profile`].
 //! This module touches nothing but the profile files; what the host has is `host`'s business.
 
+mod edit;
 mod error;
 mod resolve;
 mod schema;
 mod validate;
 
+pub use edit::{EditError, ProfileEdit};
 pub use error::{Location, ProfileError};
 pub use resolve::{ProfileEntry, SearchPath, SourceKind};
 pub use schema::{Audio, Clipboard, Gpu, Home, Network, SessionBus, SharedFiles, X11};

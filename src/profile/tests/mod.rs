@@ -178,6 +178,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 mod binds;
+mod edit;
 mod errors;
 mod merge;
 mod search;
