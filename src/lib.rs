@@ -25,6 +25,7 @@ pub mod profile;
 pub mod pulse;
 mod reap;
 pub mod registry;
+pub mod running;
 pub mod sandbox;
 pub mod seccomp;
 pub mod spawn;

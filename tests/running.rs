@@ -111,7 +111,7 @@ fn stop_kills_an_app_that_ignores_sigterm() {
     let o = env.run(&["stop", "--timeout", "1", "stubborn"]);
     assert!(o.status.success());
     assert!(
-        stderr(&o).contains("did not end within 1 s of SIGTERM; killing it"),
+        stderr(&o).contains("did not end within 1 s of SIGTERM; killed it"),
         "{}",
         stderr(&o)
     );

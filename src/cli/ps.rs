@@ -3,8 +3,8 @@
 use super::fail;
 use crate::host::HostFacts;
 use crate::registry::Registry;
+use crate::running::{self, uptime};
 use serde::Serialize;
-use std::collections::HashMap;
 
 #[derive(Debug, clap::Args)]
 pub struct PsArgs {
@@ -39,23 +39,20 @@ pub fn ps(args: PsArgs) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(e, 1),
     };
-    let entries = registry.list();
-    let counts = processes_by_pid_namespace();
-    let rows: Vec<Row> = entries
+    let sandboxes = running::list(&registry);
+    let rows: Vec<Row> = sandboxes
         .iter()
-        .map(|e| Row {
-            name: &e.name,
-            profile: &e.profile,
-            source: &e.source,
-            pid: e.nestbox_pid,
-            pid1: e.pid1,
-            processes: pid_namespace(e.pid1)
-                .and_then(|ns| counts.get(&ns).copied())
-                .unwrap_or(0),
-            started: e.started,
-            command: &e.command,
-            home: e.home.as_deref(),
-            log: e.log.as_deref(),
+        .map(|r| Row {
+            name: &r.entry.name,
+            profile: &r.entry.profile,
+            source: &r.entry.source,
+            pid: r.entry.nestbox_pid,
+            pid1: r.entry.pid1,
+            processes: r.processes,
+            started: r.entry.started,
+            command: &r.entry.command,
+            home: r.entry.home.as_deref(),
+            log: r.entry.log.as_deref(),
         })
         .collect();
     if args.json {
@@ -110,41 +107,6 @@ fn table(rows: &[Row], now: u64) -> String {
     out
 }
 
-/// 42s, 5m, 3h12m, 2d4h.
-fn uptime(secs: u64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86400 => format!("{}h{}m", s / 3600, s % 3600 / 60),
-        s => format!("{}d{}h", s / 86400, s % 86400 / 3600),
-    }
-}
-
-/// The PID namespace of process `pid` (its /proc link's target, "pid:[4026532]").
-fn pid_namespace(pid: i32) -> Option<std::ffi::OsString> {
-    std::fs::read_link(format!("/proc/{pid}/ns/pid"))
-        .ok()
-        .map(|p| p.into_os_string())
-}
-
-/// How many of the user's processes each PID namespace holds: one pass over /proc for all rows.
-fn processes_by_pid_namespace() -> HashMap<std::ffi::OsString, usize> {
-    let mut counts = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return counts;
-    };
-    for e in dir.filter_map(|e| e.ok()) {
-        let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
-            continue;
-        };
-        if let Some(ns) = pid_namespace(pid) {
-            *counts.entry(ns).or_insert(0) += 1;
-        }
-    }
-    counts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,12 +131,5 @@ mod tests {
             "NAME     PROFILE  PID   PROCS  UP    COMMAND\n\
              xterm@2  xterm    4242  3      1h2m  xterm -fa Mono\n"
         );
-    }
-
-    #[test]
-    fn uptimes_read_well() {
-        assert_eq!(uptime(5), "5s");
-        assert_eq!(uptime(600), "10m");
-        assert_eq!(uptime(90061), "1d1h");
     }
 }

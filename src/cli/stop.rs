@@ -3,7 +3,7 @@
 use super::fail;
 use crate::host::HostFacts;
 use crate::registry::Registry;
-use crate::sandbox::Pid1;
+use crate::running::{self, Stopped};
 use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
@@ -25,39 +25,16 @@ pub fn stop(args: StopArgs) -> i32 {
         Err(e) => return fail(e, 1),
     };
     let mut code = 0;
+    let timeout = Duration::from_secs(args.timeout);
     for name in &args.names {
-        if let Err(e) = stop_one(&registry, name, Duration::from_secs(args.timeout)) {
-            code = fail(e, 1);
+        match running::stop(&registry, name, timeout) {
+            Ok(Stopped::Ended) => {}
+            Ok(Stopped::Killed) => eprintln!(
+                "nestbox: {name} did not end within {} s of SIGTERM; killed it",
+                args.timeout
+            ),
+            Err(e) => code = fail(e, 1),
         }
     }
     code
-}
-
-fn stop_one(registry: &Registry, name: &str, timeout: Duration) -> Result<(), String> {
-    let entry = registry
-        .get(name)
-        .ok_or_else(|| crate::registry::RegistryError::NotRunning(name.into()).to_string())?;
-    // Gone between the look and now: stopped all the same.
-    let Some(pid1) = Pid1::open(entry.pid1, entry.pid1_start) else {
-        return Ok(());
-    };
-    // PID 1 passes SIGTERM on to the app; when the app ends, PID 1 ends, and the rest with it.
-    pid1.signal(libc::SIGTERM)
-        .map_err(|e| format!("cannot signal {name}: {}", e.desc().to_lowercase()))?;
-    if !pid1.wait_gone(timeout) {
-        eprintln!(
-            "nestbox: {name} did not end within {} s of SIGTERM; killing it",
-            timeout.as_secs()
-        );
-        let _ = pid1.signal(libc::SIGKILL);
-        pid1.wait_gone(Duration::from_secs(5));
-    }
-    // Its nestbox lets go of the name right after: wait for that, so `ps` no longer shows it.
-    for _ in 0..200 {
-        if !registry.held(name) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Ok(())
 }
