@@ -3,11 +3,10 @@
 
 use super::fail;
 use super::share::Shared;
-use crate::host::{GpuHost, HostFacts, RealFs};
+use crate::host::HostFacts;
 use crate::plan::Plan;
 use crate::profile::{
-    Access, Audio, BindSpec, Gpu, Location, NestedSize, Network, Profile, ProfilePath, SearchPath,
-    SharedFiles, X11,
+    Access, Audio, BindSpec, Gpu, Location, Profile, ProfilePath, SearchPath, SharedFiles, X11,
 };
 use std::path::PathBuf;
 
@@ -163,43 +162,14 @@ impl Loaded {
     /// line and give the exit code.
     pub fn plan(mut self) -> Result<Plan, i32> {
         self.bind_shared();
-        let facts = &mut self.facts;
-        let profile = &self.profile;
-        match profile.x11 {
-            X11::Host => {
-                facts.read_xauthority();
-                if profile.network == Network::Shared {
-                    facts.read_abstract_displays();
-                }
-            }
-            X11::Nested => {
-                if profile.nested.size == NestedSize::Fit {
-                    facts.read_monitor();
-                }
-                if profile.network == Network::Shared {
-                    facts.read_abstract_displays();
-                }
-            }
-            X11::None => {}
-        }
-        if profile.gpu != Gpu::None {
-            facts.gpu = Some(gpu_facts(&facts.env)?);
-        }
-        let plan = crate::plan::build(profile, facts, &RealFs, self.command.as_deref(), &self.args)
-            .map_err(|e| fail(&e, e.exit_code()))?;
+        let plan = crate::plan::prepare(
+            &self.profile,
+            &mut self.facts,
+            self.command.as_deref(),
+            &self.args,
+        )
+        .map_err(|e| fail(&e, e.exit_code()))?;
         tracing::debug!(plan = %crate::plan::explain_text(&plan), "plan made");
         Ok(plan)
     }
-}
-
-/// The host's graphics devices: scanned, or, for tests and bug reports, as described in the JSON
-/// file `NESTBOX_GPU_FACTS` names (the shape `explain --json` shows under `gpu.found`).
-fn gpu_facts(env: &std::collections::BTreeMap<String, String>) -> Result<GpuHost, i32> {
-    let Some(path) = env.get("NESTBOX_GPU_FACTS") else {
-        return Ok(crate::host::gpu::scan(std::path::Path::new("/")));
-    };
-    std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
-        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
-        .map_err(|e| fail(format!("NESTBOX_GPU_FACTS={path}: {e}"), 125))
 }

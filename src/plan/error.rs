@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    #[error("NESTBOX_GPU_FACTS={path}: {message}")]
+    GpuFacts { path: String, message: String },
     #[error("profile {0} is an abstraction with no command; give one with --command")]
     NoCommand(String),
     #[error("--command {0:?} must be a program name or an absolute path")]

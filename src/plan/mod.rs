@@ -7,6 +7,7 @@ mod confine;
 mod error;
 mod explain;
 mod media;
+mod prepare;
 mod program;
 mod protect;
 mod x11;
@@ -15,6 +16,7 @@ pub use build::{argv, build};
 pub use error::PlanError;
 pub use explain::{describe_step_for_error, explain_text};
 pub use media::{sound_dir, AudioPlan, GpuPlan, PULSE_CLIENT_CONF};
+pub use prepare::prepare;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
