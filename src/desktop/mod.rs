@@ -9,6 +9,7 @@ pub mod exec;
 pub mod find;
 pub mod guard;
 pub mod keyfile;
+pub mod launchers;
 pub mod new_profile;
 pub mod store;
 
