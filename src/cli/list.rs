@@ -36,6 +36,8 @@ pub fn list(args: ListArgs) -> i32 {
     for e in &entries {
         let note = if e.shadowed {
             "  (hidden by the one above)"
+        } else if e.changed {
+            "  (your changes)"
         } else {
             ""
         };

@@ -44,6 +44,9 @@ pub struct ProfileEntry {
     pub path: PathBuf,
     /// A profile of the same name earlier on the search path hides this one.
     pub shadowed: bool,
+    /// This is the user's file, and it hides an admin's or shipped profile of the same name
+    /// (which it usually extends): the profile as the user changed it.
+    pub changed: bool,
 }
 
 impl SearchPath {
@@ -107,10 +110,16 @@ impl SearchPath {
                     name,
                     kind: *kind,
                     shadowed,
+                    changed: false,
                 });
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name).then(a.shadowed.cmp(&b.shadowed)));
+        // Sorted, each name's entries are together, the one that wins first.
+        for i in 0..out.len() {
+            let hides_another = out.get(i + 1).is_some_and(|next| next.name == out[i].name);
+            out[i].changed = out[i].kind == SourceKind::User && !out[i].shadowed && hides_another;
+        }
         out
     }
 

@@ -127,6 +127,22 @@ fn list_gives_every_profile_sorted_with_shadowing() {
             ("xterm".to_string(), SourceKind::Shipped, s_x, true),
         ]
     );
+    // The user's xterm hides a shipped one: changed by the user; the user's own bravo is not.
+    let changed: Vec<(String, bool)> = search
+        .list()
+        .into_iter()
+        .map(|e| (e.name, e.changed))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("alpha", false),
+            ("bravo", false),
+            ("xterm", true),
+            ("xterm", false)
+        ]
+        .map(|(n, c)| (n.to_string(), c))
+    );
 }
 
 #[test]
