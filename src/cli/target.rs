@@ -21,7 +21,7 @@ pub struct Target {
     /// Override the profile's X11 mode: host (share the host display), nested (a Xephyr window of its own) or none
     #[arg(long, value_name = "MODE")]
     x11: Option<X11>,
-    /// Override the profile's sound: pulse (the user's PulseAudio server, through a socket of the sandbox's own), auto (pulse when a server runs) or none
+    /// Override the profile's sound: pulse (the user's PulseAudio server, through nestbox's filtering proxy on a socket of the sandbox's own), auto (pulse when a server runs) or none
     #[arg(long, value_name = "MODE")]
     audio: Option<Audio>,
     /// Override the profile's graphics devices: auto, dri, nvidia or none
