@@ -5,6 +5,7 @@ mod check;
 mod desktop;
 mod enter;
 mod explain;
+mod generate;
 mod list;
 mod logs;
 mod profile;
@@ -62,6 +63,10 @@ pub fn main() -> i32 {
             .with_writer(std::io::stderr)
             .without_time()
             .init();
+    }
+    // For packaging, kept out of the verbs so that completions and man pages do not offer it.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "generate") {
+        return generate::main();
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
