@@ -284,13 +284,23 @@ impl Session {
     /// Judge a frame from the client: its descriptor (checked by [`Descriptor::parse`]) and
     /// payload.
     pub fn from_client(&mut self, d: &Descriptor, payload: &[u8]) -> Result<ToServer, Violation> {
-        if d.channel != CONTROL {
-            // A stream's audio: the server checks the channel is this connection's.
-            return match self.auth_sent {
-                true => Ok(ToServer::Forward),
-                false => Err(Violation::NotAuthenticated),
-            };
+        match d.channel {
+            CONTROL => self.request(payload),
+            _ => self.audio().map(|()| ToServer::Forward),
         }
+    }
+
+    /// Judge a frame of a stream's audio, by its descriptor alone: forwarded once the client
+    /// has authenticated (the server checks that the channel is this connection's).
+    pub fn audio(&self) -> Result<(), Violation> {
+        match self.auth_sent {
+            true => Ok(()),
+            false => Err(Violation::NotAuthenticated),
+        }
+    }
+
+    /// Judge a control packet from the client (its tagstruct).
+    pub fn request(&mut self, payload: &[u8]) -> Result<ToServer, Violation> {
         let (h, mut r) = wire::control(payload)?;
         if !self.auth_sent {
             if h.command != cmd::AUTH {

@@ -67,36 +67,45 @@ impl Relay {
                 return;
             }
         };
-        let Ok(ends) = Ends::new(&client, &server) else {
+        let (Ok(server_w), Ok(conn)) = (server.try_clone(), self.connection(&client, &server))
+        else {
             return;
         };
-        let session = Session::new(self.grants, self.cookie, self.sandbox.clone());
-        let session = Arc::new(Mutex::new(session));
-        // Counted open until both threads have let go of it.
-        let slot = Arc::new(Slot::take(&self.open));
+        let conn = Arc::new(conn);
+        let on_failure = conn.clone();
         let up = {
-            let (session, ends, slot) = (session.clone(), ends.clone(), slot.clone());
+            let conn = conn.clone();
             move || {
-                if let Err(e) = to_server(client, &session, &ends) {
+                if let Err(e) = to_server(client, server_w, &conn) {
                     tracing::debug!("sound connection ended: {e}");
                 }
-                ends.shutdown();
-                drop(slot);
+                conn.shutdown();
             }
         };
         let down = move || {
-            if let Err(e) = to_client(server, &session, &ends) {
+            if let Err(e) = to_client(server, &conn) {
                 tracing::debug!("sound connection ended: {e}");
             }
-            ends.shutdown();
-            drop(slot);
+            conn.shutdown();
         };
         let spawn =
             |f: Box<dyn FnOnce() + Send>| std::thread::Builder::new().stack_size(STACK).spawn(f);
-        // Each thread shuts both sockets down when it ends, which ends the other.
+        // Each thread shuts both sockets down when it ends, which ends the other; the connection
+        // (and its place among the CONNECTIONS_MAX) goes when both have let go of it.
         if let Err(e) = spawn(Box::new(up)).and_then(|_| spawn(Box::new(down))) {
             tracing::debug!("cannot start a relay thread: {e}");
+            on_failure.shutdown();
         }
+    }
+
+    fn connection(&self, client: &UnixStream, server: &UnixStream) -> io::Result<Connection> {
+        Ok(Connection {
+            session: Mutex::new(Session::new(self.grants, self.cookie, self.sandbox.clone())),
+            client_w: Mutex::new(client.try_clone()?),
+            client: client.try_clone()?,
+            server: server.try_clone()?,
+            _slot: Slot::take(&self.open),
+        })
     }
 }
 
@@ -116,24 +125,26 @@ impl Drop for Slot {
     }
 }
 
-/// What both threads of a connection hold: the client's socket for writing (frames whole, under
-/// the lock), and both sockets for shutting down.
-#[derive(Clone)]
-struct Ends {
-    client_w: Arc<Mutex<UnixStream>>,
-    server_w: Arc<Mutex<UnixStream>>,
-    client: Arc<UnixStream>,
-    server: Arc<UnixStream>,
+/// What both threads of a connection share: its session, the client's socket for writing (both
+/// write to it, each frame whole under the lock), both sockets for shutting down, and its place.
+struct Connection {
+    session: Mutex<Session>,
+    client_w: Mutex<UnixStream>,
+    client: UnixStream,
+    server: UnixStream,
+    _slot: Slot,
 }
 
-impl Ends {
-    fn new(client: &UnixStream, server: &UnixStream) -> io::Result<Ends> {
-        Ok(Ends {
-            client_w: Arc::new(Mutex::new(client.try_clone()?)),
-            server_w: Arc::new(Mutex::new(server.try_clone()?)),
-            client: Arc::new(client.try_clone()?),
-            server: Arc::new(server.try_clone()?),
-        })
+impl Connection {
+    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn to_client(&self, bytes: &[u8]) -> io::Result<()> {
+        self.client_w
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write_all(bytes)
     }
 
     /// End both directions of both sockets: whichever thread still reads wakes up and ends.
@@ -182,11 +193,10 @@ fn read_payload(from: &mut impl Read, d: &Descriptor, buf: &mut Vec<u8>) -> io::
 /// read): a sandbox's large frames cost the helper no more memory than small ones.
 fn copy_frame(
     from: &mut impl Read,
-    to: &Mutex<UnixStream>,
+    to: &mut UnixStream,
     d: &Descriptor,
     buf: &mut Vec<u8>,
 ) -> io::Result<()> {
-    let mut to = to.lock().unwrap_or_else(PoisonError::into_inner);
     to.write_all(&d.to_bytes())?;
     buf.resize(CHUNK, 0);
     let mut left = d.length as usize;
@@ -202,10 +212,9 @@ fn copy_frame(
 /// Send `frame` with the helper's credentials attached (SCM_CREDENTIALS), as libpulse sends its
 /// AUTH: the server trusts a client of its own user by them, whatever the cookie. Without them
 /// it would depend on whether the server had asked for credentials before the packet arrived.
-fn send_with_credentials(to: &Mutex<UnixStream>, frame: &[u8]) -> io::Result<()> {
+fn send_with_credentials(to: &mut UnixStream, frame: &[u8]) -> io::Result<()> {
     use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr, UnixCredentials};
     use std::os::fd::AsRawFd;
-    let mut to = to.lock().unwrap_or_else(PoisonError::into_inner);
     let creds = UnixCredentials::new();
     let sent = sendmsg::<UnixAddr>(
         to.as_raw_fd(),
@@ -217,57 +226,45 @@ fn send_with_credentials(to: &Mutex<UnixStream>, frame: &[u8]) -> io::Result<()>
     to.write_all(&frame[sent..])
 }
 
-fn write_locked(to: &Mutex<UnixStream>, bytes: &[u8]) -> io::Result<()> {
-    to.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .write_all(bytes)
-}
-
-/// A data frame's verdict is Forward or an error: anything else is a bug, reported as the end of
-/// the connection rather than a panic.
-fn unreachable_verdict(v: ToServer) -> Result<(), RelayError> {
-    Err(io::Error::other(format!("unexpected verdict on audio: {v:?}")).into())
-}
-
-/// The sandbox's frames, judged, to the server; refusals answered to the sandbox.
-fn to_server(client: UnixStream, session: &Mutex<Session>, ends: &Ends) -> Result<(), RelayError> {
+/// The sandbox's frames, judged, to the server (which only this thread writes to); refusals
+/// answered to the sandbox.
+fn to_server(
+    client: UnixStream,
+    mut server: UnixStream,
+    conn: &Connection,
+) -> Result<(), RelayError> {
     let mut client = BufReader::with_capacity(READ_BUFFER, client);
     let mut buf = Vec::new();
     loop {
         let Some(d) = read_descriptor(&mut client)? else {
             return Ok(());
         };
-        if d.channel == CONTROL && d.length > CLIENT_CONTROL_MAX {
-            return Err(Violation::LargeControl(d.length).into());
-        }
-        if d.channel != CONTROL && d.length as usize > CHUNK {
-            // Audio: judged by its descriptor (the session allows it once authenticated).
-            let verdict = session
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .from_client(&d, &[]);
-            match verdict? {
-                ToServer::Forward => copy_frame(&mut client, &ends.server_w, &d, &mut buf)?,
-                other => unreachable_verdict(other)?,
+        if d.channel != CONTROL {
+            conn.session().audio()?;
+            if d.length as usize > CHUNK {
+                copy_frame(&mut client, &mut server, &d, &mut buf)?;
+            } else {
+                read_payload(&mut client, &d, &mut buf)?;
+                server.write_all(&buf)?;
             }
             continue;
         }
+        if d.length > CLIENT_CONTROL_MAX {
+            return Err(Violation::LargeControl(d.length).into());
+        }
         read_payload(&mut client, &d, &mut buf)?;
-        let verdict = session
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .from_client(&d, &buf[DESCRIPTOR..]);
+        let verdict = conn.session().request(&buf[DESCRIPTOR..]);
         match verdict? {
-            ToServer::Forward => write_locked(&ends.server_w, &buf)?,
-            ToServer::Authenticate(frame) => send_with_credentials(&ends.server_w, &frame)?,
-            ToServer::Answer(frame) => write_locked(&ends.client_w, &frame)?,
+            ToServer::Forward => server.write_all(&buf)?,
+            ToServer::Authenticate(frame) => send_with_credentials(&mut server, &frame)?,
+            ToServer::Answer(frame) => conn.to_client(&frame)?,
             ToServer::Drop => {}
         }
     }
 }
 
 /// The server's frames to the sandbox, noted on the way.
-fn to_client(server: UnixStream, session: &Mutex<Session>, ends: &Ends) -> Result<(), RelayError> {
+fn to_client(server: UnixStream, conn: &Connection) -> Result<(), RelayError> {
     let mut server = BufReader::with_capacity(READ_BUFFER, server);
     let mut buf = Vec::new();
     loop {
@@ -278,12 +275,11 @@ fn to_client(server: UnixStream, session: &Mutex<Session>, ends: &Ends) -> Resul
             Err(e) => return Err(e),
         };
         read_payload(&mut server, &d, &mut buf)?;
-        let instead = session
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let instead = conn
+            .session()
             .from_server(&d, &mut buf[DESCRIPTOR..])
             .map_err(RelayError::Server)?;
-        write_locked(&ends.client_w, instead.as_deref().unwrap_or(&buf))?;
+        conn.to_client(instead.as_deref().unwrap_or(&buf))?;
     }
 }
 
