@@ -512,18 +512,9 @@ fn xephyr_gets_a_declared_environment_and_no_leaked_descriptor() {
     let x = Xvfb::start(&env);
     env.use_display(&x);
     shell_profile(&env, &x, "nested");
-    let secret = env.dir.join("secret.txt");
-    std::fs::write(&secret, "s").unwrap();
-    let mut cmd = env.nestbox(&["run", "probe", "read -r _ || true"]);
-    cmd.env("SECRET_TOKEN", "hunter2")
-        .stdin(std::process::Stdio::piped());
-    leak_fd(&mut cmd, 9, &secret);
-    let mut app = cmd.spawn().unwrap();
+    let (mut app, secret) = spawn_careless(&env, &["run", "probe", "read -r _ || true"]);
     let xephyr = wait_for(20, "Xephyr", || xephyr_of("probe").into_iter().next());
-    let (names, fds) = helper_inheritance(xephyr);
-    assert!(!names.iter().any(|n| n == "SECRET_TOKEN"), "{names:?}");
-    assert!(names.iter().any(|n| n == "DISPLAY"), "{names:?}");
-    assert!(!fds.contains(&secret), "{fds:?}");
+    assert_no_secrets(xephyr, &secret, "DISPLAY");
     drop(app.stdin.take());
     let _ = app.wait();
 }

@@ -672,6 +672,27 @@ pub fn holds_terminal(marker: &str, tty: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// `nestbox ARGS` (whose app waits on its stdin) started as a careless caller would: a secret
+/// in its environment (SECRET_TOKEN) and a secret file on descriptor 9 without close-on-exec.
+/// The child, with its stdin piped, and the secret file.
+pub fn spawn_careless(env: &TestEnv, args: &[&str]) -> (Child, PathBuf) {
+    let secret = env.dir.join("secret.txt");
+    fs::write(&secret, "s").unwrap();
+    let mut cmd = env.nestbox(args);
+    cmd.env("SECRET_TOKEN", "hunter2").stdin(Stdio::piped());
+    leak_fd(&mut cmd, 9, &secret);
+    (cmd.spawn().unwrap(), secret)
+}
+
+/// That helper process `pid` got neither of [`spawn_careless`]'s secrets, and does have `var`
+/// (one of the variables it is meant to get).
+pub fn assert_no_secrets(pid: u32, secret: &Path, var: &str) {
+    let (names, fds) = helper_inheritance(pid);
+    assert!(!names.iter().any(|n| n == "SECRET_TOKEN"), "{names:?}");
+    assert!(names.iter().any(|n| n == var), "{names:?}");
+    assert!(!fds.contains(&secret.to_path_buf()), "{fds:?}");
+}
+
 /// A command that inherits descriptor `fd` (not close-on-exec) open on `path`, as a careless
 /// caller would leave one to nestbox.
 pub fn leak_fd(cmd: &mut Command, fd: i32, path: &Path) {
