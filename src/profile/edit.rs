@@ -45,7 +45,7 @@ impl ProfileEdit {
                  # this directory (the shipped one) and holds only what differs.\n\
                  extends = [\"{name}\"]\n"
             ),
-            Err(source) => return Err(EditError::Write { path, source }),
+            Err(source) => return Err(ProfileError::Read { path, source }.into()),
         };
         ProfileEdit::parse(path, &text)
     }

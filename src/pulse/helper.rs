@@ -59,7 +59,7 @@ pub fn start(socket: &SandboxSocket) -> Result<Helper, HelperError> {
     }
     command
         .arg(server)
-        .arg(socket.path().parent().unwrap_or(Path::new("/")))
+        .arg(socket.dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -144,6 +144,11 @@ impl SandboxSocket {
         (&self.server, self.grants)
     }
 
+    /// The socket's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The sandbox's socket, `<dir>/native`.
     pub fn path(&self) -> &Path {
         &self.path
