@@ -6,7 +6,7 @@ use super::target::{Loaded, Target};
 use crate::plan::{sound_dir, AudioPlan, DisplayPlan, LaunchSocket, Plan};
 use crate::profile::{Clipboard, Home};
 use crate::pulse::helper::{self, Helper};
-use crate::pulse::{Grants, SandboxSocket};
+use crate::pulse::SandboxSocket;
 use crate::registry::{Claim, Entry, Registry};
 use crate::sandbox::{JoinArgs, Pid1};
 use crate::terminal::{Relay, SuspendKey};
@@ -141,11 +141,7 @@ fn start_sound(plan: &mut Plan) -> Result<Option<Sound>, i32> {
         return Ok(None);
     };
     let dir = sound_dir(sockets_dir, &std::process::id().to_string(), &plan.profile);
-    let grants = Grants {
-        record: access.record,
-        device_volume: access.device_volume,
-    };
-    let socket = match SandboxSocket::open(&server.socket, &dir, grants) {
+    let socket = match SandboxSocket::open(&server.socket, &dir, *access) {
         Ok(s) => s,
         Err(e) => return no_sound(plan, &e).map(|()| None),
     };

@@ -9,14 +9,8 @@ use super::wire::{self, Descriptor, Packet, WireError, CONTROL};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// What a profile grants beyond playing sound.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Grants {
-    /// Record from any source (microphones, and the monitors of sinks: what other apps play).
-    pub record: bool,
-    /// Change the volume and mute of sinks and sources (the user's devices).
-    pub device_volume: bool,
-}
+/// What a profile grants beyond playing sound: its `[audio]` table.
+pub use crate::profile::AudioAccess as Grants;
 
 /// The commands the proxy reads (PulseAudio's native-common.h).
 pub mod cmd {
