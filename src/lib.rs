@@ -28,6 +28,7 @@ pub mod registry;
 pub mod running;
 pub mod sandbox;
 pub mod seccomp;
+pub mod settings;
 pub mod spawn;
 pub mod terminal;
 pub mod text;

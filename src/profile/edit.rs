@@ -17,6 +17,8 @@ pub enum EditError {
     NotATable { path: PathBuf, key: String },
     #[error(transparent)]
     Invalid(#[from] ProfileError),
+    #[error("{key} is not a list in {path}", path = path.display())]
+    NotAList { path: PathBuf, key: String },
     #[error("there is no user profile directory on the search path")]
     NoUserDirectory,
     #[error("cannot write {}: {source}", path.display())]
@@ -28,6 +30,7 @@ pub enum EditError {
 }
 
 /// A user's profile file being changed.
+#[derive(Debug, Clone)]
 pub struct ProfileEdit {
     path: PathBuf,
     doc: DocumentMut,
@@ -102,6 +105,79 @@ impl ProfileEdit {
         Ok(removed)
     }
 
+    /// Whether this file sets `key` of `table` itself (rather than leaving it to what it extends).
+    pub fn is_set(&self, table: Option<&str>, key: &str) -> bool {
+        let t = match table {
+            None => Some(self.doc.as_table()),
+            Some(name) => self.doc.get(name).and_then(Item::as_table),
+        };
+        t.is_some_and(|t| t.contains_key(key))
+    }
+
+    /// The strings of the list `key` of `table` in this file (none when it has no such list).
+    pub fn list(&self, table: Option<&str>, key: &str) -> Vec<String> {
+        let t = match table {
+            None => Some(self.doc.as_table()),
+            Some(name) => self.doc.get(name).and_then(Item::as_table),
+        };
+        t.and_then(|t| t.get(key))
+            .and_then(Item::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Add `value` to the end of the list `key` of `table` (made when missing); nothing when it
+    /// is there already.
+    pub fn push(&mut self, table: Option<&str>, key: &str, value: &str) -> Result<(), EditError> {
+        if self.list(table, key).iter().any(|v| v == value) {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let Some(t) = self.table_mut(table, true)? else {
+            unreachable!("table_mut makes the table");
+        };
+        let item = t
+            .entry(key)
+            .or_insert(Item::Value(Value::Array(Default::default())));
+        match item.as_array_mut() {
+            Some(a) => {
+                a.push(value);
+                Ok(())
+            }
+            None => Err(EditError::NotAList {
+                path,
+                key: key.to_string(),
+            }),
+        }
+    }
+
+    /// Take `value` out of the list `key` of `table`; an emptied list goes, and an emptied
+    /// table. Whether it was there.
+    pub fn remove(
+        &mut self,
+        table: Option<&str>,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, EditError> {
+        let Some(t) = self.table_mut(table, false)? else {
+            return Ok(false);
+        };
+        let Some(a) = t.get_mut(key).and_then(Item::as_array_mut) else {
+            return Ok(false);
+        };
+        let before = a.len();
+        a.retain(|v| v.as_str() != Some(value));
+        let removed = a.len() != before;
+        if a.is_empty() {
+            self.reset(table, key)?;
+        }
+        Ok(removed)
+    }
+
     fn table_mut(
         &mut self,
         table: Option<&str>,
@@ -123,6 +199,11 @@ impl ProfileEdit {
                 }),
             },
         }
+    }
+
+    /// The file this edit saves to.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
     }
 
     /// The file's text as it is now.

@@ -13,14 +13,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh temporary directory holding a user and a shipped profile directory; removed on drop.
-struct Fixture {
-    root: PathBuf,
-    user: PathBuf,
-    shipped: PathBuf,
+pub(crate) struct Fixture {
+    pub root: PathBuf,
+    pub user: PathBuf,
+    pub shipped: PathBuf,
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub fn new() -> Fixture {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let root =
             std::env::temp_dir().join(format!("nestbox-profile-test-{}-{}", std::process::id(), n));
@@ -38,15 +38,15 @@ impl Fixture {
         }
     }
 
-    fn user(&self, name: &str, text: &str) -> PathBuf {
+    pub fn user(&self, name: &str, text: &str) -> PathBuf {
         write(&self.user, name, text)
     }
 
-    fn shipped(&self, name: &str, text: &str) -> PathBuf {
+    pub fn shipped(&self, name: &str, text: &str) -> PathBuf {
         write(&self.shipped, name, text)
     }
 
-    fn search(&self) -> SearchPath {
+    pub fn search(&self) -> SearchPath {
         SearchPath {
             dirs: vec![
                 (SourceKind::User, self.user.clone()),
