@@ -2,9 +2,9 @@
 //! profile made from an app's desktop entry, checked before it is written. Failures exit 1.
 
 use super::fail;
-use crate::desktop::{find, new_profile, store, AppInfo};
+use crate::desktop::{find, new_profile, AppInfo};
 use crate::host::HostFacts;
-use crate::profile::{valid_desktop_id, valid_name, SearchPath};
+use crate::profile::{valid_desktop_id, SearchPath};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
@@ -43,38 +43,12 @@ pub fn profile(args: ProfileArgs) -> i32 {
 }
 
 fn new(args: &NewArgs) -> Result<(), String> {
-    if !valid_name(&args.name) {
-        return Err(format!(
-            "invalid profile name {:?}: use letters, digits, '-', '_' and '.', not first '-' or '.'",
-            args.name
-        ));
-    }
     let facts = HostFacts::probe().map_err(|e| e.to_string())?;
     let dirs = find::application_dirs(&facts.data_home, &facts.env);
     let (app, id) = source(&args.from_desktop, &dirs)?;
-    if app.nestbox_profile.is_some() {
-        return Err(format!(
-            "{} is a nestbox launcher, not an app's entry",
-            app.path.display()
-        ));
-    }
-    let text = new_profile::profile_text(&app, id.as_deref())
-        .map_err(|e| format!("cannot make a profile from {}: {e}", app.path.display()))?;
-    let profiles = facts.config_home.join("nestbox/profiles");
-    let dest = profiles.join(format!("{}.toml", args.name));
-    if dest.exists() && !args.force {
-        return Err(format!(
-            "{} exists: give --force to replace it",
-            dest.display()
-        ));
-    }
-    // Checked in memory as it will load once written: a profile that would not check is never
-    // written.
     let search = SearchPath::standard(&facts.config_home);
-    search
-        .load_text(&args.name, &text)
-        .map_err(|e| format!("the profile made does not check (please report): {e}"))?;
-    store::write_atomic(&dest, &text).map_err(|e| e.to_string())?;
+    let dest = new_profile::write(&search, &args.name, &app, id.as_deref(), args.force)
+        .map_err(|e| e.to_string())?;
     println!(
         "wrote {} from {}; review it, then try `nestbox explain {}`",
         dest.display(),

@@ -106,3 +106,34 @@ pub fn find_by_program(dirs: &[PathBuf], program: &str) -> Option<AppInfo> {
     }
     fallback
 }
+
+/// Every app entry in `dirs` a menu shows (the first file of an ID wins; hidden, NoDisplay and
+/// nestbox's own launchers left out), sorted by name. Entries that cannot be read are passed over.
+pub fn all_apps(dirs: &[PathBuf]) -> Vec<AppInfo> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(read) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = read
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".desktop") && !n.starts_with('.'))
+            .collect();
+        names.sort();
+        for name in names {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            match load_entry(&dir.join(&name)) {
+                Ok(app) if !app.hidden && !app.no_display && app.nestbox_profile.is_none() => {
+                    out.push(app)
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(%e, "desktop entry passed over"),
+            }
+        }
+    }
+    out.sort_by_key(|a| a.name.to_lowercase());
+    out
+}

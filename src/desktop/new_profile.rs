@@ -1,6 +1,7 @@
 //! A starting profile made from an app's desktop entry, for `nestbox profile new --from-desktop`:
 //! its description from Name and Comment, its command from Exec, the abstractions it extends
-//! from Categories. Pure: an [`AppInfo`] in, TOML text out.
+//! from Categories. [`profile_text`] is pure (an [`AppInfo`] in, TOML text out); [`write`] checks
+//! and saves it as a user profile.
 
 use super::entry::AppInfo;
 
@@ -199,4 +200,66 @@ pub fn profile_text(app: &AppInfo, desktop_entry: Option<&str>) -> Result<String
         out.push_str("[audio]\nrecord = true\n");
     }
     Ok(out)
+}
+
+/// Why a starting profile was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum NewProfileError {
+    #[error(
+        "invalid profile name {0:?}: use letters, digits, '-', '_' and '.', not first '-' or '.'"
+    )]
+    BadName(String),
+    #[error("{} is a nestbox launcher, not an app's entry", .0.display())]
+    Launcher(std::path::PathBuf),
+    #[error("cannot make a profile from {}: {message}", path.display())]
+    Unusable {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("{} exists: give --force to replace it", .0.display())]
+    Exists(std::path::PathBuf),
+    #[error("the profile made does not check (please report): {0}")]
+    DoesNotCheck(crate::profile::ProfileError),
+    #[error("there is no user profile directory on the search path")]
+    NoUserDirectory,
+    #[error(transparent)]
+    Write(#[from] super::DesktopError),
+}
+
+/// Make the starting profile `name` from `app` (known by the ID `desktop_entry` when it has one)
+/// and write it to the user's profile directory of `search`, checked in memory first as it will
+/// load: a profile that would not check is never written. Its path.
+pub fn write(
+    search: &crate::profile::SearchPath,
+    name: &str,
+    app: &AppInfo,
+    desktop_entry: Option<&str>,
+    replace: bool,
+) -> Result<std::path::PathBuf, NewProfileError> {
+    use crate::profile::SourceKind;
+    if !crate::profile::valid_name(name) {
+        return Err(NewProfileError::BadName(name.to_string()));
+    }
+    if app.nestbox_profile.is_some() {
+        return Err(NewProfileError::Launcher(app.path.clone()));
+    }
+    let text = profile_text(app, desktop_entry).map_err(|message| NewProfileError::Unusable {
+        path: app.path.clone(),
+        message,
+    })?;
+    let dir = search
+        .dirs
+        .iter()
+        .find(|(kind, _)| *kind == SourceKind::User)
+        .map(|(_, d)| d)
+        .ok_or(NewProfileError::NoUserDirectory)?;
+    let dest = dir.join(format!("{name}.toml"));
+    if dest.exists() && !replace {
+        return Err(NewProfileError::Exists(dest));
+    }
+    search
+        .load_text(name, &text)
+        .map_err(NewProfileError::DoesNotCheck)?;
+    super::store::write_atomic(&dest, &text)?;
+    Ok(dest)
 }

@@ -94,7 +94,7 @@ pub fn grants(p: &Profile) -> Vec<GrantLine> {
     for b in p
         .binds
         .iter()
-        .filter(|b| b.src != home && !b.is_shared_file())
+        .filter(|b| b.src != home && !b.is_shared_file() && personal(&b.src))
     {
         match b.access {
             Access::ReadOnly => read_only.push(b.src.to_string()),
@@ -129,4 +129,17 @@ pub fn grants(p: &Profile) -> Vec<GrantLine> {
         out.push(line(Grant::ThrowAwayHome, false, "sandbox.home"));
     }
     out
+}
+
+/// Whether a bound path is one of the user's folders or files rather than the system's or a
+/// desktop's settings (fonts, themes, certificates): what a person weighs.
+pub fn personal(path: &ProfilePath) -> bool {
+    match path {
+        ProfilePath::Home(rel) => !rel.to_string_lossy().starts_with('.'),
+        ProfilePath::Absolute(abs) => ![
+            "/etc", "/usr", "/var", "/opt", "/sys", "/proc", "/dev", "/run", "/tmp",
+        ]
+        .iter()
+        .any(|sys| abs.starts_with(sys)),
+    }
 }

@@ -5,7 +5,7 @@
 
 mod grants;
 
-pub use grants::{grants, Grant, GrantLine};
+pub use grants::{grants, personal, Grant, GrantLine};
 
 use crate::profile::{
     Access, EditError, Profile, ProfileEdit, ProfileError, SearchPath, SourceKind,
@@ -273,7 +273,8 @@ impl ProfileSettings {
         value(&self.profile, setting)
     }
 
-    /// The folders bound in: the user's own entries first, then those inherited.
+    /// The folders bound in: the user's own entries first, then those inherited that are the
+    /// user's (not the system's fonts, themes and certificates a profile binds).
     pub fn folders(&self) -> Vec<Folder> {
         let mut out = Vec::new();
         for (key, writable) in [("rw", true), ("ro", false)] {
@@ -287,7 +288,11 @@ impl ProfileSettings {
         }
         let own_file = self.edit.path();
         for b in &self.profile.binds {
-            if b.origin.path == own_file || b.is_shared_file() || b.access == Access::Device {
+            if b.origin.path == own_file
+                || b.is_shared_file()
+                || b.access == Access::Device
+                || !personal(&b.src)
+            {
                 continue;
             }
             let mut entry = String::new();

@@ -237,6 +237,11 @@ pub fn xauth_file(path: &Path, number: u32, cookie: &[u8]) {
 
 impl Xvfb {
     pub fn start(env: &TestEnv) -> Xvfb {
+        Xvfb::start_sized(env, "800x600x24")
+    }
+
+    /// An Xvfb with a screen of this `WIDTHxHEIGHTxDEPTH`.
+    pub fn start_sized(env: &TestEnv, screen: &str) -> Xvfb {
         use std::io::{BufRead, BufReader};
         let cookie = random_cookie();
         let server_auth = env.dir.join("server-auth");
@@ -250,7 +255,7 @@ impl Xvfb {
                 "-noreset",
                 "-screen",
                 "0",
-                "800x600x24",
+                screen,
                 "-auth",
             ])
             .arg(&server_auth)

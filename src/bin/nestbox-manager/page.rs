@@ -1,0 +1,916 @@
+//! A profile's page: what the app can see, in plain words with the risky grants called out, then
+//! its settings grouped as a person thinks of them (Display, Sound, Graphics, Network, Files,
+//! Environment, Advanced), each row marked inherited or changed here with a reset of its own,
+//! and the profile's actions. Every change goes out as a [`Change`] for the window to save.
+
+use crate::apps::Item;
+use crate::i18n::{fill, gettext, N_};
+use crate::sidebar::glib_escape;
+use nestbox::settings::{self, Change, Grant, GrantLine, Kind, ProfileSettings, Value};
+use relm4::adw::prelude::*;
+use relm4::{adw, gtk, ComponentParts, ComponentSender, SimpleComponent};
+use std::collections::HashMap;
+
+/// What the page shows.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub settings: ProfileSettings,
+    pub item: Item,
+    pub launcher: bool,
+    pub running: bool,
+}
+
+#[derive(Debug)]
+pub enum Input {
+    Show(Box<Shown>),
+    /// The profile does not load: why, and its file.
+    Broken {
+        name: String,
+        message: String,
+    },
+    /// A change to this row was not saved: why.
+    RowError {
+        setting: String,
+        message: String,
+    },
+    /// Give this row the focus (from the overview or a grant line).
+    Focus(String),
+}
+
+#[derive(Debug)]
+pub enum Output {
+    Change(Change),
+    ResetAll,
+    Run,
+    Stop,
+    Launcher(bool),
+    OpenHome,
+    ShowText,
+    Duplicate,
+    Rename,
+    Delete,
+}
+
+pub struct Page {
+    shown: Option<Shown>,
+    broken: Option<(String, String)>,
+    error: Option<(String, String)>,
+    focus: Option<String>,
+}
+
+pub struct Widgets {
+    scrolled: gtk::ScrolledWindow,
+    rows: HashMap<String, gtk::Widget>,
+}
+
+/// A setting's title and what it means.
+fn words(id: &str) -> (String, String) {
+    let (t, d) = match id {
+        "sandbox.x11" => (N_("Display"), N_("Where the app's windows appear")),
+        "nested.size" => (
+            N_("Nested window size"),
+            N_("WIDTHxHEIGHT, or fit for nine tenths of the screen"),
+        ),
+        "nested.clipboard" => (
+            N_("Clipboard"),
+            N_("Which way copied text crosses between your desktop and the nested window"),
+        ),
+        "sandbox.wayland" => (
+            N_("Wayland"),
+            N_("Your Wayland display's socket, for apps that draw there"),
+        ),
+        "sandbox.audio" => (
+            N_("Sound"),
+            N_("Playing through your sound server, by nestbox's filtering proxy"),
+        ),
+        "audio.record" => (
+            N_("Microphone"),
+            N_("Record from microphones, and hear what other apps play"),
+        ),
+        "audio.device_volume" => (
+            N_("Speaker and microphone volume"),
+            N_("Change the volume of your devices, not only of its own sound"),
+        ),
+        "sandbox.gpu" => (
+            N_("Graphics devices"),
+            N_("Hardware acceleration for 3D and video"),
+        ),
+        "sandbox.network" => (N_("Network"), N_("The internet and your local network")),
+        "sandbox.home" => (
+            N_("Home folder"),
+            N_("The app's own home folder inside the sandbox"),
+        ),
+        "sandbox.shared_files" => (
+            N_("Opened files"),
+            N_("What the app may do with a file you open with it"),
+        ),
+        "sandbox.session_bus" => (
+            N_("Session bus"),
+            N_("A D-Bus session bus of its own inside the sandbox"),
+        ),
+        "seccomp.user_namespaces" => (
+            N_("User namespaces"),
+            N_("Let the app build sandboxes of its own (browsers); more of the kernel to attack"),
+        ),
+        "sandbox.tmpfs_size" => (
+            N_("Temporary space"),
+            N_("How big each temporary folder may grow: 512M, 2G, or 10%"),
+        ),
+        "sandbox.max_processes" => (
+            N_("Process limit"),
+            N_("How many processes and threads may run at once"),
+        ),
+        _ => return (String::new(), String::new()),
+    };
+    (gettext(t), gettext(d))
+}
+
+/// How a choice's word is shown.
+fn choice_label(word: &str) -> String {
+    let msgid = match word {
+        "host" => N_("Your desktop"),
+        "nested" => N_("A window of its own (nested)"),
+        "none" => N_("None"),
+        "in" => N_("Into the app"),
+        "out" => N_("Out of the app"),
+        "both" => N_("Both ways"),
+        "pulse" => N_("On (needs a sound server)"),
+        "auto" => N_("On when available"),
+        "dri" => N_("Intel, AMD and other DRI devices"),
+        "nvidia" => N_("NVIDIA"),
+        "shared" => N_("On"),
+        "persistent" => N_("Kept between runs"),
+        "tmpfs" => N_("Thrown away at exit"),
+        "read-only" => N_("Read only"),
+        "read-write" => N_("Read and save"),
+        "private" => N_("Its own"),
+        other => other,
+    };
+    gettext(msgid)
+}
+
+/// A grant in plain words.
+fn grant_words(g: &GrantLine) -> (String, String, &'static str) {
+    match &g.grant {
+        Grant::HostDisplay => (
+            gettext("Your desktop's display"),
+            gettext("It can read and type into your other windows. Try a nested window instead."),
+            "video-display-symbolic",
+        ),
+        Grant::NestedDisplay(c) => (
+            gettext("A display of its own, in a window"),
+            match c {
+                nestbox::profile::Clipboard::None => gettext("Its clipboard is its own"),
+                nestbox::profile::Clipboard::In => {
+                    gettext("It sees every text you copy on your desktop")
+                }
+                nestbox::profile::Clipboard::Out => gettext("Text it copies reaches your desktop"),
+                nestbox::profile::Clipboard::Both => {
+                    gettext("Copied text crosses both ways: it sees every text you copy")
+                }
+            },
+            "window-new-symbolic",
+        ),
+        Grant::Wayland => (
+            gettext("Your Wayland display"),
+            String::new(),
+            "video-display-symbolic",
+        ),
+        Grant::Network => (
+            gettext("The network"),
+            gettext("The internet, your local network, and services listening on this computer"),
+            "network-wireless-symbolic",
+        ),
+        Grant::WholeHome { writable } => (
+            gettext("Your whole home folder"),
+            if *writable {
+                gettext("It can read, change and delete all your files")
+            } else {
+                gettext("It can read all your files")
+            },
+            "user-home-symbolic",
+        ),
+        Grant::Folders {
+            read_only,
+            writable,
+        } => {
+            let mut parts = Vec::new();
+            if !writable.is_empty() {
+                parts.push(fill(
+                    "Read and write: {list}",
+                    &[("list", &writable.join(", "))],
+                ));
+            }
+            if !read_only.is_empty() {
+                parts.push(fill(
+                    "Read only: {list}",
+                    &[("list", &read_only.join(", "))],
+                ));
+            }
+            (
+                gettext("Folders of yours"),
+                parts.join("; "),
+                "folder-symbolic",
+            )
+        }
+        Grant::Sound => (
+            gettext("Sound"),
+            gettext("It plays its own sound; other apps' sound stays out of reach"),
+            "audio-speakers-symbolic",
+        ),
+        Grant::Microphone => (
+            gettext("Your microphone"),
+            gettext("It can record you, and hear what other apps play"),
+            "audio-input-microphone-symbolic",
+        ),
+        Grant::DeviceVolume => (
+            gettext("Your speakers' volume"),
+            String::new(),
+            "audio-volume-high-symbolic",
+        ),
+        Grant::Gpu => (
+            gettext("Graphics devices"),
+            String::new(),
+            "video-display-symbolic",
+        ),
+        Grant::UserNamespaces => (
+            gettext("User namespaces"),
+            gettext("It can build sandboxes of its own, which reaches more of the kernel"),
+            "dialog-warning-symbolic",
+        ),
+        Grant::SessionBus => (
+            gettext("A session bus of its own"),
+            String::new(),
+            "network-workgroup-symbolic",
+        ),
+        Grant::ThrowAwayHome => (
+            gettext("A throw-away home folder"),
+            gettext("What it saves is gone when it ends"),
+            "user-trash-symbolic",
+        ),
+    }
+}
+
+fn group(title: &str) -> adw::PreferencesGroup {
+    adw::PreferencesGroup::builder()
+        .title(glib_escape(title))
+        .build()
+}
+
+fn button(icon: &str, tooltip: &str) -> gtk::Button {
+    let b = gtk::Button::from_icon_name(icon);
+    b.set_tooltip_text(Some(tooltip));
+    b.set_valign(gtk::Align::Center);
+    b.add_css_class("flat");
+    b
+}
+
+/// The "changed here" mark and the row's reset, or "inherited".
+fn state_suffix(
+    row: &impl IsA<adw::PreferencesRow>,
+    changed: bool,
+    id: &'static str,
+    sender: &ComponentSender<Page>,
+) -> Option<gtk::Widget> {
+    let _ = row;
+    if !changed {
+        return None;
+    }
+    let bx = gtk::Box::new(gtk::Orientation::Horizontal, 4);
+    let label = gtk::Label::new(Some(&gettext("Changed")));
+    label.add_css_class("caption");
+    label.add_css_class("accent");
+    label.set_valign(gtk::Align::Center);
+    bx.append(&label);
+    let reset = button(
+        "edit-undo-symbolic",
+        &gettext("Reset to the inherited value"),
+    );
+    let s = sender.clone();
+    reset.connect_clicked(move |_| {
+        if let Some(setting) = settings::find(id) {
+            let _ = s.output(Output::Change(Change::Reset(setting)));
+        }
+    });
+    bx.append(&reset);
+    Some(bx.upcast())
+}
+
+impl Page {
+    fn setting_row(
+        &self,
+        shown: &Shown,
+        id: &'static str,
+        sender: &ComponentSender<Page>,
+    ) -> gtk::Widget {
+        let setting = settings::find(id).expect("a known setting");
+        let (title, description) = words(id);
+        let changed = shown.settings.changed(setting);
+        let value = shown.settings.value(setting);
+        let error = self
+            .error
+            .as_ref()
+            .filter(|(s, _)| s == id)
+            .map(|(_, m)| m.clone());
+        let subtitle = match &error {
+            Some(m) => m.clone(),
+            None if changed => description.clone(),
+            None => fill("{what} (inherited)", &[("what", &description)]),
+        };
+        let row: gtk::Widget = match setting.kind {
+            Kind::Choice(words) => {
+                let labels: Vec<String> = words.iter().map(|w| choice_label(w)).collect();
+                let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+                let model = gtk::StringList::new(&refs);
+                // Plain text: a combo row shows its subtitle unparsed in adw 1.2.
+                let row = adw::ComboRow::builder()
+                    .use_markup(false)
+                    .title(title.as_str())
+                    .subtitle(subtitle.as_str())
+                    .model(&model)
+                    .build();
+                let now = words.iter().position(|w| *w == value.word()).unwrap_or(0);
+                row.set_selected(now as u32);
+                if let Some(w) = state_suffix(&row, changed, id, sender) {
+                    row.add_suffix(&w);
+                }
+                let s = sender.clone();
+                row.connect_selected_notify(move |r| {
+                    let i = r.selected() as usize;
+                    if i != now {
+                        if let Some(w) = words.get(i) {
+                            let _ = s.output(Output::Change(Change::Set(
+                                setting,
+                                Value::Word(w.to_string()),
+                            )));
+                        }
+                    }
+                });
+                row.upcast()
+            }
+            Kind::Switch => {
+                let row = adw::ActionRow::builder()
+                    .title(glib_escape(&title))
+                    .subtitle(glib_escape(&subtitle))
+                    .build();
+                let on = value == Value::Switch(true);
+                let switch = gtk::Switch::builder()
+                    .active(on)
+                    .valign(gtk::Align::Center)
+                    .build();
+                if let Some(w) = state_suffix(&row, changed, id, sender) {
+                    row.add_suffix(&w);
+                }
+                row.add_suffix(&switch);
+                row.set_activatable_widget(Some(&switch));
+                let s = sender.clone();
+                switch.connect_active_notify(move |sw| {
+                    if sw.is_active() != on {
+                        let _ = s.output(Output::Change(Change::Set(
+                            setting,
+                            Value::Switch(sw.is_active()),
+                        )));
+                    }
+                });
+                row.upcast()
+            }
+            Kind::Text | Kind::Number => {
+                let title = match &error {
+                    Some(m) => format!("{title}: {m}"),
+                    None if changed => title.clone(),
+                    None => fill("{what} (inherited)", &[("what", &title)]),
+                };
+                let row = adw::EntryRow::builder()
+                    .title(glib_escape(&title))
+                    .show_apply_button(true)
+                    .build();
+                row.set_tooltip_text(Some(&description));
+                row.set_text(value.word());
+                if error.is_some() {
+                    row.add_css_class("error");
+                }
+                if let Some(w) = state_suffix(&row, changed, id, sender) {
+                    row.add_suffix(&w);
+                }
+                let s = sender.clone();
+                row.connect_apply(move |r| {
+                    let _ = s.output(Output::Change(Change::Set(
+                        setting,
+                        Value::Word(r.text().to_string()),
+                    )));
+                });
+                row.upcast()
+            }
+        };
+        row.set_widget_name(id);
+        row
+    }
+
+    fn build(&self, w: &mut Widgets, sender: &ComponentSender<Page>) {
+        w.rows.clear();
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 24);
+        content.set_margin_top(24);
+        content.set_margin_bottom(24);
+        content.set_margin_start(12);
+        content.set_margin_end(12);
+        let clamp = adw::Clamp::builder()
+            .maximum_size(720)
+            .child(&content)
+            .build();
+        let value = w.scrolled.vadjustment().value();
+        w.scrolled.set_child(Some(&clamp));
+
+        if let Some((name, message)) = &self.broken {
+            let status = adw::StatusPage::builder()
+                .icon_name("dialog-error-symbolic")
+                .title(glib_escape(&fill(
+                    "{name} does not load",
+                    &[("name", name)],
+                )))
+                .description(glib_escape(message))
+                .build();
+            content.append(&status);
+            return;
+        }
+        let Some(shown) = &self.shown else {
+            return;
+        };
+        let s = &shown.settings;
+
+        // What this app can see.
+        let see = group(&gettext("What this app can see"));
+        if let Some(d) = &s.profile.description {
+            see.set_description(Some(&glib_escape(d)));
+        }
+        let lines = settings::grants(&s.profile);
+        if lines.is_empty() {
+            see.add(
+                &adw::ActionRow::builder()
+                    .title(glib_escape(&gettext("Nothing outside its own home folder")))
+                    .build(),
+            );
+        }
+        for line in &lines {
+            let (title, detail, icon) = grant_words(line);
+            let row = adw::ActionRow::builder()
+                .title(glib_escape(&title))
+                .subtitle(glib_escape(&detail))
+                .activatable(true)
+                .build();
+            row.set_widget_name(&format!("grant:{}", line.setting));
+            let image = gtk::Image::from_icon_name(if line.risky {
+                "dialog-warning-symbolic"
+            } else {
+                icon
+            });
+            if line.risky {
+                image.add_css_class("warning");
+                row.add_css_class("risky");
+            }
+            row.add_prefix(&image);
+            row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
+            let s = sender.clone();
+            let target = line.setting.to_string();
+            row.connect_activated(move |_| s.input(Input::Focus(target.clone())));
+            see.add(&row);
+        }
+        content.append(&see);
+
+        // Run, stop, and the app menu.
+        let actions = group(&gettext("This app"));
+        let run = adw::ActionRow::builder()
+            .title(glib_escape(&if shown.running {
+                gettext("Running")
+            } else {
+                gettext("Not running")
+            }))
+            .build();
+        let run_button = gtk::Button::with_label(&gettext("Run"));
+        run_button.add_css_class("suggested-action");
+        run_button.set_valign(gtk::Align::Center);
+        run_button.set_widget_name("run");
+        run_button.set_sensitive(!shown.item.abstraction);
+        let stop_button = gtk::Button::with_label(&gettext("Stop"));
+        stop_button.add_css_class("destructive-action");
+        stop_button.set_valign(gtk::Align::Center);
+        stop_button.set_widget_name("stop");
+        stop_button.set_visible(shown.running);
+        let snd = sender.clone();
+        run_button.connect_clicked(move |_| {
+            let _ = snd.output(Output::Run);
+        });
+        let snd = sender.clone();
+        stop_button.connect_clicked(move |_| {
+            let _ = snd.output(Output::Stop);
+        });
+        run.add_suffix(&stop_button);
+        run.add_suffix(&run_button);
+        actions.add(&run);
+        let menu = adw::ActionRow::builder()
+            .title(glib_escape(&gettext("Show in app menu")))
+            .subtitle(glib_escape(&gettext(
+                "A launcher in your desktop's menu that starts it in this sandbox",
+            )))
+            .build();
+        let switch = gtk::Switch::builder()
+            .active(shown.launcher)
+            .valign(gtk::Align::Center)
+            .sensitive(!shown.item.abstraction)
+            .build();
+        switch.set_widget_name("launcher");
+        menu.add_suffix(&switch);
+        menu.set_activatable_widget(Some(&switch));
+        let on = shown.launcher;
+        let snd = sender.clone();
+        switch.connect_active_notify(move |sw| {
+            if sw.is_active() != on {
+                let _ = snd.output(Output::Launcher(sw.is_active()));
+            }
+        });
+        actions.add(&menu);
+        content.append(&actions);
+
+        let groups: [(&str, &[&'static str]); 5] = [
+            (
+                N_("Display"),
+                &[
+                    "sandbox.x11",
+                    "nested.size",
+                    "nested.clipboard",
+                    "sandbox.wayland",
+                ],
+            ),
+            (
+                N_("Sound"),
+                &["sandbox.audio", "audio.record", "audio.device_volume"],
+            ),
+            (N_("Graphics"), &["sandbox.gpu"]),
+            (N_("Network"), &["sandbox.network"]),
+            (N_("Files"), &["sandbox.home", "sandbox.shared_files"]),
+        ];
+        for (title, ids) in groups {
+            let g = group(&gettext(title));
+            for id in ids {
+                let row = self.setting_row(shown, id, sender);
+                w.rows.insert(id.to_string(), row.clone());
+                g.add(&row);
+            }
+            if title == "Files" {
+                self.folders(&g, w, sender);
+            }
+            content.append(&g);
+        }
+
+        let env = group(&gettext("Environment"));
+        for (name, value, own) in s.env() {
+            let row = adw::ActionRow::builder()
+                .title(glib_escape(&name))
+                .subtitle(glib_escape(&value))
+                .build();
+            if own {
+                let remove = button("list-remove-symbolic", &gettext("Remove"));
+                let snd = sender.clone();
+                remove.connect_clicked(move |_| {
+                    let _ = snd.output(Output::Change(Change::RemoveEnv { name: name.clone() }));
+                });
+                row.add_suffix(&remove);
+            } else {
+                row.add_suffix(&inherited());
+            }
+            env.add(&row);
+        }
+        let add = adw::EntryRow::builder()
+            .title(glib_escape(
+                &self.titled_error("env", &gettext("Add a variable: NAME=value")),
+            ))
+            .show_apply_button(true)
+            .build();
+        add.set_widget_name("env");
+        if self.error.as_ref().is_some_and(|(s, _)| s == "env") {
+            add.add_css_class("error");
+        }
+        let snd = sender.clone();
+        add.connect_apply(move |r| {
+            let text = r.text().to_string();
+            let (name, value) = text.split_once('=').unwrap_or((&text, ""));
+            let _ = snd.output(Output::Change(Change::SetEnv {
+                name: name.trim().to_string(),
+                value: value.to_string(),
+            }));
+        });
+        w.rows.insert("env".into(), add.clone().upcast());
+        env.add(&add);
+        content.append(&env);
+
+        let advanced = group(&gettext("Advanced"));
+        for id in [
+            "sandbox.session_bus",
+            "seccomp.user_namespaces",
+            "sandbox.tmpfs_size",
+            "sandbox.max_processes",
+        ] {
+            let row = self.setting_row(shown, id, sender);
+            w.rows.insert(id.to_string(), row.clone());
+            advanced.add(&row);
+        }
+        for deny in [false, true] {
+            let key = if deny {
+                "seccomp.deny"
+            } else {
+                "seccomp.allow"
+            };
+            for (name, own) in s.syscalls(deny) {
+                let title = if deny {
+                    fill("Refused: {name}", &[("name", &name)])
+                } else {
+                    fill("Allowed: {name}", &[("name", &name)])
+                };
+                let row = adw::ActionRow::builder().title(glib_escape(&title)).build();
+                if own {
+                    let remove = button("list-remove-symbolic", &gettext("Remove"));
+                    let snd = sender.clone();
+                    remove.connect_clicked(move |_| {
+                        let _ = snd.output(Output::Change(Change::RemoveSyscall {
+                            name: name.clone(),
+                            deny,
+                        }));
+                    });
+                    row.add_suffix(&remove);
+                } else {
+                    row.add_suffix(&inherited());
+                }
+                advanced.add(&row);
+            }
+            let label = if deny {
+                gettext("Refuse a system call")
+            } else {
+                gettext("Allow a system call")
+            };
+            let add = adw::EntryRow::builder()
+                .title(glib_escape(&self.titled_error(key, &label)))
+                .show_apply_button(true)
+                .build();
+            add.set_widget_name(key);
+            if self.error.as_ref().is_some_and(|(s, _)| s == key) {
+                add.add_css_class("error");
+            }
+            let snd = sender.clone();
+            add.connect_apply(move |r| {
+                let _ = snd.output(Output::Change(Change::AddSyscall {
+                    name: r.text().trim().to_string(),
+                    deny,
+                }));
+            });
+            w.rows.insert(key.into(), add.clone().upcast());
+            advanced.add(&add);
+        }
+        content.append(&advanced);
+
+        let more = group(&gettext("Profile"));
+        let command = adw::ActionRow::builder()
+            .title(glib_escape(&gettext("Command line")))
+            .subtitle(glib_escape(&crate::launch::command_line(&s.name)))
+            .build();
+        more.add(&command);
+        let file = adw::ActionRow::builder()
+            .title(glib_escape(&gettext("Your changes are saved in")))
+            .subtitle(glib_escape(&s.edit.path().display().to_string()))
+            .build();
+        more.add(&file);
+        let buttons = gtk::FlowBox::new();
+        buttons.set_selection_mode(gtk::SelectionMode::None);
+        buttons.set_column_spacing(6);
+        buttons.set_row_spacing(6);
+        buttons.set_max_children_per_line(3);
+        buttons.set_homogeneous(true);
+        buttons.set_margin_top(12);
+        let action = |label: &str, name: &str, out: fn() -> Output, sensitive: bool| {
+            let b = gtk::Button::with_label(label);
+            b.set_widget_name(name);
+            b.set_sensitive(sensitive);
+            let snd = sender.clone();
+            b.connect_clicked(move |_| {
+                let _ = snd.output(out());
+            });
+            buttons.insert(&b, -1);
+            b
+        };
+        action(
+            &gettext("Show TOML"),
+            "show-text",
+            || Output::ShowText,
+            true,
+        );
+        action(
+            &gettext("Open home folder"),
+            "open-home",
+            || Output::OpenHome,
+            true,
+        );
+        action(
+            &gettext("Duplicate…"),
+            "duplicate",
+            || Output::Duplicate,
+            true,
+        );
+        action(
+            &gettext("Rename…"),
+            "rename",
+            || Output::Rename,
+            shown.item.own,
+        );
+        let delete = action(
+            &gettext("Delete"),
+            "delete",
+            || Output::Delete,
+            shown.item.own,
+        );
+        delete.add_css_class("destructive-action");
+        let reset = action(
+            &gettext("Reset to defaults"),
+            "reset-all",
+            || Output::ResetAll,
+            s.has_default && shown.item.changed,
+        );
+        reset.add_css_class("destructive-action");
+        more.add(&buttons);
+        content.append(&more);
+
+        // Back where the reader was; then the row asked for, if any.
+        let scrolled = w.scrolled.clone();
+        relm4::gtk::glib::idle_add_local_once(move || scrolled.vadjustment().set_value(value));
+        if let Some(id) = &self.focus {
+            let target = w
+                .rows
+                .get(id)
+                .cloned()
+                .or_else(|| w.rows.get("folders").cloned());
+            if let Some(row) = target {
+                relm4::gtk::glib::idle_add_local_once(move || {
+                    row.grab_focus();
+                });
+            }
+        }
+    }
+
+    fn titled_error(&self, id: &str, title: &str) -> String {
+        match self.error.as_ref().filter(|(s, _)| s == id) {
+            Some((_, m)) => format!("{title}: {m}"),
+            None => title.to_string(),
+        }
+    }
+
+    fn folders(&self, g: &adw::PreferencesGroup, w: &mut Widgets, sender: &ComponentSender<Page>) {
+        let Some(shown) = &self.shown else { return };
+        for f in shown.settings.folders() {
+            let row = adw::ActionRow::builder()
+                .title(glib_escape(&f.entry))
+                .subtitle(glib_escape(&if f.writable {
+                    gettext("Read and write")
+                } else {
+                    gettext("Read only")
+                }))
+                .build();
+            row.add_prefix(&gtk::Image::from_icon_name("folder-symbolic"));
+            if f.own {
+                let remove = button("list-remove-symbolic", &gettext("Remove"));
+                let snd = sender.clone();
+                let (entry, writable) = (f.entry.clone(), f.writable);
+                remove.connect_clicked(move |_| {
+                    let _ = snd.output(Output::Change(Change::RemoveFolder {
+                        entry: entry.clone(),
+                        writable,
+                    }));
+                });
+                row.add_suffix(&remove);
+            } else {
+                row.add_suffix(&inherited());
+            }
+            g.add(&row);
+        }
+        let add = adw::ActionRow::builder()
+            .title(glib_escape(
+                &self.titled_error("filesystem", &gettext("Add a folder")),
+            ))
+            .build();
+        add.set_widget_name("folders");
+        for (label, writable, name) in [
+            (gettext("Read only…"), false, "add-folder-ro"),
+            (gettext("Read and write…"), true, "add-folder-rw"),
+        ] {
+            let b = gtk::Button::with_label(&label);
+            b.set_valign(gtk::Align::Center);
+            b.set_widget_name(name);
+            let snd = sender.clone();
+            b.connect_clicked(move |b| choose_folder(b, writable, snd.clone()));
+            add.add_suffix(&b);
+        }
+        w.rows.insert("folders".into(), add.clone().upcast());
+        w.rows.insert("filesystem".into(), add.clone().upcast());
+        g.add(&add);
+    }
+}
+
+fn inherited() -> gtk::Label {
+    let l = gtk::Label::new(Some(&gettext("Inherited")));
+    l.add_css_class("dim-label");
+    l.add_css_class("caption");
+    l
+}
+
+/// A folder chooser (GTK 4.8 has no FileDialog: the native chooser, a portal where there is one).
+fn choose_folder(from: &gtk::Button, writable: bool, sender: ComponentSender<Page>) {
+    let window = from.root().and_downcast::<gtk::Window>();
+    let title = if writable {
+        gettext("Choose a folder the app may change")
+    } else {
+        gettext("Choose a folder the app may read")
+    };
+    let chooser = gtk::FileChooserNative::new(
+        Some(&title),
+        window.as_ref(),
+        gtk::FileChooserAction::SelectFolder,
+        Some(&gettext("Add")),
+        Some(&gettext("Cancel")),
+    );
+    chooser.set_modal(true);
+    let keep = chooser.clone();
+    chooser.connect_response(move |c, response| {
+        let _ = &keep;
+        if response == gtk::ResponseType::Accept {
+            if let Some(path) = c.file().and_then(|f| f.path()) {
+                let _ = sender.output(Output::Change(Change::AddFolder { path, writable }));
+            }
+        }
+    });
+    chooser.show();
+}
+
+impl SimpleComponent for Page {
+    type Input = Input;
+    type Output = Output;
+    type Init = ();
+    type Root = gtk::ScrolledWindow;
+    type Widgets = Widgets;
+
+    fn init_root() -> gtk::ScrolledWindow {
+        gtk::ScrolledWindow::builder()
+            .vexpand(true)
+            .hexpand(true)
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .build()
+    }
+
+    fn init(_: (), root: gtk::ScrolledWindow, _: ComponentSender<Self>) -> ComponentParts<Self> {
+        let model = Page {
+            shown: None,
+            broken: None,
+            error: None,
+            focus: None,
+        };
+        let widgets = Widgets {
+            scrolled: root,
+            rows: HashMap::new(),
+        };
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: Input, _: ComponentSender<Self>) {
+        self.focus = None;
+        match msg {
+            Input::Show(shown) => {
+                if self.shown.as_ref().map(|s| &s.settings.name) != Some(&shown.settings.name) {
+                    self.error = None;
+                }
+                self.broken = None;
+                self.shown = Some(*shown);
+                // A change that went through clears its row's error.
+                self.error = None;
+            }
+            Input::Broken { name, message } => {
+                self.shown = None;
+                self.broken = Some((name, message));
+            }
+            Input::RowError { setting, message } => {
+                self.focus = Some(setting.clone());
+                self.error = Some((setting, message));
+            }
+            Input::Focus(id) => self.focus = Some(id),
+        }
+    }
+
+    fn update_view(&self, w: &mut Widgets, sender: ComponentSender<Self>) {
+        if self.focus.is_some() && self.error.is_none() {
+            // Only a move to a row: nothing to make again.
+            if let Some(row) = self
+                .focus
+                .as_ref()
+                .and_then(|id| w.rows.get(id).or_else(|| w.rows.get("folders")).cloned())
+            {
+                row.grab_focus();
+                return;
+            }
+        }
+        self.build(w, &sender);
+    }
+}

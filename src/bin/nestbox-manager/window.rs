@@ -1,0 +1,1019 @@
+//! The main window: a leaflet of the sidebar and the content (a profile's page, the overview, the
+//! running sandboxes), toasts, the "restart to apply" bar, and the app's actions. It owns no
+//! widgets of its children; it reads and writes the disk only in commands off the main loop.
+
+use crate::apps::{self, Item, Places, Sandbox};
+use crate::i18n::{fill, gettext};
+use crate::launch::{self, Ended};
+use crate::sidebar::{glib_escape, Target};
+use crate::{new_profile, overview, page, running, sidebar};
+use nestbox::desktop::AppInfo;
+use nestbox::settings::{Change, ChangeError, ProfileSettings};
+use relm4::adw::prelude::*;
+use relm4::gtk::{gio, glib};
+use relm4::{
+    adw, gtk, Component, ComponentController, ComponentParts, ComponentSender, Controller,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug)]
+pub enum Msg {
+    Probed(Result<Arc<Places>, String>),
+    Loaded(Vec<Item>),
+    Select(Target),
+    ShowProfile(String),
+    Opened(String, Result<Box<ProfileSettings>, String>),
+    Page(page::Output),
+    /// A page's verb for a named profile (the app's actions).
+    Verb(String, page::Output),
+    Applied(Option<String>, Result<Box<ProfileSettings>, String>),
+    Tick,
+    Sandboxes(Vec<Sandbox>),
+    Launched(String, Ended),
+    Stop(String),
+    Stopped(Result<String, String>),
+    DirChanged,
+    Reloaded(String, Result<Box<ProfileSettings>, String>),
+    ResetDone(Result<(Box<ProfileSettings>, String), String>),
+    Undo(String),
+    NewFromApp,
+    Apps(Vec<AppInfo>),
+    Create(AppInfo),
+    Created(Result<String, String>),
+    NameChosen(NameFor, String),
+    Deleted(Result<String, String>),
+    LauncherSet(Result<bool, String>),
+    About,
+    FocusSearch,
+}
+
+/// What a name asked for is for.
+#[derive(Debug, Clone, Copy)]
+pub enum NameFor {
+    Duplicate,
+    Rename,
+}
+
+pub struct Window {
+    places: Option<Arc<Places>>,
+    items: Vec<Item>,
+    target: Target,
+    settings: Option<ProfileSettings>,
+    sandboxes: Vec<Sandbox>,
+    /// Profiles saved while their sandbox ran: it runs the old settings until restarted.
+    stale: BTreeSet<String>,
+    launchers: BTreeSet<String>,
+    sidebar: Controller<sidebar::Sidebar>,
+    page: Controller<page::Page>,
+    overview: Controller<overview::Overview>,
+    running: Controller<running::Running>,
+    new_profile: Controller<new_profile::NewProfile>,
+    _monitor: Option<gio::FileMonitor>,
+}
+
+pub struct Widgets {
+    toasts: adw::ToastOverlay,
+    stack: gtk::Stack,
+    title: adw::WindowTitle,
+    restart: gtk::Revealer,
+    leaflet: adw::Leaflet,
+    window: adw::ApplicationWindow,
+}
+
+fn now() -> u64 {
+    nestbox::registry::now()
+}
+
+impl Window {
+    fn places(&self) -> Option<Arc<Places>> {
+        self.places.clone()
+    }
+
+    fn open(&self, name: &str, sender: &ComponentSender<Self>) {
+        let Some(places) = self.places() else { return };
+        let name = name.to_string();
+        sender.spawn_oneshot_command(move || {
+            let r = ProfileSettings::open(&places.search, &name, &places.facts.home)
+                .map(Box::new)
+                .map_err(|e| e.to_string());
+            Msg::Opened(name, r)
+        });
+    }
+
+    fn reload_items(&self, sender: &ComponentSender<Self>) {
+        let Some(places) = self.places() else { return };
+        sender.spawn_oneshot_command(move || Msg::Loaded(apps::items(&places)));
+    }
+
+    fn running_names(&self) -> BTreeSet<String> {
+        self.sandboxes.iter().map(|s| s.profile.clone()).collect()
+    }
+
+    fn show_page(&self) {
+        let Some(s) = &self.settings else { return };
+        let Some(item) = self.items.iter().find(|i| i.name == s.name).cloned() else {
+            return;
+        };
+        self.page.emit(page::Input::Show(Box::new(page::Shown {
+            settings: s.clone(),
+            running: self.running_names().contains(&s.name),
+            launcher: self.launchers.contains(&s.name),
+            item,
+        })));
+    }
+
+    fn current_name(&self) -> Option<String> {
+        match &self.target {
+            Target::Profile(n) => Some(n.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Say `text` in a toast, and on stderr (for a terminal or a session's journal).
+fn toast(w: &Widgets, text: &str) {
+    eprintln!("nestbox-manager: {text}");
+    w.toasts.add_toast(adw::Toast::new(&glib_escape(text)));
+}
+
+impl Component for Window {
+    type CommandOutput = Msg;
+    type Input = Msg;
+    type Output = ();
+    type Init = ();
+    type Root = adw::ApplicationWindow;
+    type Widgets = Widgets;
+
+    fn init_root() -> adw::ApplicationWindow {
+        adw::ApplicationWindow::builder()
+            .title(gettext("Sandboxes"))
+            .icon_name(crate::APP_ID)
+            .build()
+    }
+
+    fn init(
+        _: (),
+        window: adw::ApplicationWindow,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        // Run from a checkout, the app's icon is in data/.
+        if let Some(display) = gtk::gdk::Display::default() {
+            let theme = gtk::IconTheme::for_display(&display);
+            theme.add_search_path(concat!(env!("CARGO_MANIFEST_DIR"), "/data/icons"));
+        }
+        let (w, h) = crate::window_size::load();
+        window.set_default_size(w, h);
+        window.connect_close_request(|win| {
+            crate::window_size::save(win.default_width(), win.default_height());
+            glib::Propagation::Proceed
+        });
+
+        let sidebar = sidebar::Sidebar::builder()
+            .launch(())
+            .forward(sender.input_sender(), Msg::Select);
+        let page = page::Page::builder()
+            .launch(())
+            .forward(sender.input_sender(), Msg::Page);
+        let overview = overview::Overview::builder()
+            .launch(())
+            .forward(sender.input_sender(), |(p, s)| {
+                Msg::ShowProfile(format!("{p}\n{s}"))
+            });
+        let running = running::Running::builder()
+            .launch(())
+            .forward(sender.input_sender(), Msg::Stop);
+        let new_profile = new_profile::NewProfile::builder()
+            .launch(window.clone().upcast())
+            .forward(sender.input_sender(), Msg::Create);
+
+        // The sidebar side.
+        let side = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        let side_header = adw::HeaderBar::new();
+        side_header.set_title_widget(Some(&adw::WindowTitle::new(&gettext("Sandboxes"), "")));
+        let add = gtk::Button::from_icon_name("list-add-symbolic");
+        add.set_tooltip_text(Some(&gettext("New profile from an installed app")));
+        add.set_action_name(Some("win.new-profile"));
+        side_header.pack_start(&add);
+        let menu = gio::Menu::new();
+        menu.append(
+            Some(&gettext("New Profile from an App…")),
+            Some("win.new-profile"),
+        );
+        menu.append(Some(&gettext("Search")), Some("win.search"));
+        menu.append(Some(&gettext("About Sandboxes")), Some("win.about"));
+        let menu_button = gtk::MenuButton::builder()
+            .icon_name("open-menu-symbolic")
+            .menu_model(&menu)
+            .tooltip_text(gettext("Main menu"))
+            .build();
+        side_header.pack_end(&menu_button);
+        side.append(&side_header);
+        side.append(sidebar.widget());
+
+        // The content side.
+        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        content.set_hexpand(true);
+        let header = adw::HeaderBar::new();
+        let title = adw::WindowTitle::new(&gettext("Overview"), "");
+        header.set_title_widget(Some(&title));
+        let back = gtk::Button::from_icon_name("go-previous-symbolic");
+        back.set_tooltip_text(Some(&gettext("Back")));
+        header.pack_start(&back);
+        content.append(&header);
+        // adw 1.2 has no Banner: a revealer of a bar.
+        let bar = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+        bar.add_css_class("toolbar");
+        bar.add_css_class("osd");
+        let bar_label = gtk::Label::new(Some(&gettext(
+            "This app is running with its old settings. Restart it to apply your changes.",
+        )));
+        bar_label.set_wrap(true);
+        bar_label.set_hexpand(true);
+        bar_label.set_xalign(0.0);
+        bar.append(&bar_label);
+        let restart_button = gtk::Button::with_label(&gettext("Restart"));
+        restart_button.add_css_class("suggested-action");
+        restart_button.set_widget_name("restart");
+        let s = sender.clone();
+        restart_button.connect_clicked(move |_| s.input(Msg::Page(page::Output::Stop)));
+        bar.append(&restart_button);
+        let restart = gtk::Revealer::builder().child(&bar).build();
+        content.append(&restart);
+        let stack = gtk::Stack::new();
+        stack.set_vexpand(true);
+        stack.add_named(overview.widget(), Some("overview"));
+        stack.add_named(running.widget(), Some("running"));
+        stack.add_named(page.widget(), Some("page"));
+        content.append(&stack);
+
+        let leaflet = adw::Leaflet::builder().can_navigate_back(true).build();
+        leaflet.append(&side);
+        let sep = leaflet.append(&gtk::Separator::new(gtk::Orientation::Vertical));
+        sep.set_navigatable(false);
+        leaflet.append(&content);
+        let l = leaflet.clone();
+        back.connect_clicked(move |_| {
+            l.navigate(adw::NavigationDirection::Back);
+        });
+        leaflet
+            .bind_property("folded", &back, "visible")
+            .sync_create()
+            .build();
+        leaflet
+            .bind_property("folded", &side_header, "show-end-title-buttons")
+            .sync_create()
+            .build();
+        let toasts = adw::ToastOverlay::new();
+        toasts.set_child(Some(&leaflet));
+        window.set_content(Some(&toasts));
+
+        // Actions: the window's, and the app's "show-profile" (the command line's, also from a
+        // second manager).
+        let actions = gio::SimpleActionGroup::new();
+        for (name, msg) in [
+            ("new-profile", (|| Msg::NewFromApp) as fn() -> Msg),
+            ("about", || Msg::About),
+            ("search", || Msg::FocusSearch),
+        ] {
+            let a = gio::SimpleAction::new(name, None);
+            let s = sender.clone();
+            a.connect_activate(move |_, _| s.input(msg()));
+            actions.add_action(&a);
+        }
+        window.insert_action_group("win", Some(&actions));
+        let app = relm4::main_application();
+        app.set_accels_for_action("win.search", &["<Control>f"]);
+        app.set_accels_for_action("win.new-profile", &["<Control>n"]);
+        app.set_accels_for_action("window.close", &["<Control>w"]);
+        let show = gio::SimpleAction::new("show-profile", Some(glib::VariantTy::STRING));
+        let s = sender.clone();
+        show.connect_activate(move |_, v| {
+            if let Some(name) = v.and_then(|v| v.get::<String>()) {
+                s.input(Msg::ShowProfile(name));
+            }
+        });
+        app.add_action(&show);
+        // The same verbs as the page's buttons, for scripts and tests over the session bus
+        // (org.gtk.Actions): each acts on the profile shown, named again so that a call for
+        // another profile does nothing.
+        let verbs: [(
+            &str,
+            &str,
+            fn(glib::Variant) -> Option<(String, page::Output)>,
+        ); 4] = [
+            ("set-setting", "(sss)", |v| {
+                let (name, id, value) = v.get::<(String, String, String)>()?;
+                let setting = nestbox::settings::find(&id)?;
+                let value = match setting.kind {
+                    nestbox::settings::Kind::Switch => {
+                        nestbox::settings::Value::Switch(value == "true")
+                    }
+                    _ => nestbox::settings::Value::Word(value),
+                };
+                Some((name, page::Output::Change(Change::Set(setting, value))))
+            }),
+            ("run", "s", |v| {
+                Some((v.get::<String>()?, page::Output::Run))
+            }),
+            ("stop", "s", |v| {
+                Some((v.get::<String>()?, page::Output::Stop))
+            }),
+            ("show-in-app-menu", "(sb)", |v| {
+                let (name, on) = v.get::<(String, bool)>()?;
+                Some((name, page::Output::Launcher(on)))
+            }),
+        ];
+        for (name, ty, parse) in verbs {
+            let a =
+                gio::SimpleAction::new(name, Some(&glib::VariantType::new(ty).expect("a type")));
+            let s = sender.clone();
+            a.connect_activate(move |_, v| {
+                if let Some((profile, out)) = v.cloned().and_then(parse) {
+                    s.input(Msg::Verb(profile, out));
+                }
+            });
+            app.add_action(&a);
+        }
+        // Typing anywhere searches.
+        if let Some(entry) = sidebar::search_entry(sidebar.widget()) {
+            entry.set_key_capture_widget(Some(&window));
+            // What is typed lands in the field, and Enter then opens the first match.
+            entry.connect_search_started(|e| {
+                e.grab_focus();
+            });
+            GtkWindowExt::set_focus(&window, Some(&entry));
+        }
+
+        sender.spawn_oneshot_command(|| Msg::Probed(Places::probe().map(Arc::new)));
+        let s = sender.clone();
+        glib::timeout_add_local(Duration::from_secs(1), move || {
+            s.input(Msg::Tick);
+            glib::ControlFlow::Continue
+        });
+
+        let model = Window {
+            places: None,
+            items: Vec::new(),
+            target: Target::Overview,
+            settings: None,
+            sandboxes: Vec::new(),
+            stale: BTreeSet::new(),
+            launchers: BTreeSet::new(),
+            sidebar,
+            page,
+            overview,
+            running,
+            new_profile,
+            _monitor: None,
+        };
+        let widgets = Widgets {
+            toasts,
+            stack,
+            title,
+            restart,
+            leaflet,
+            window: window.clone(),
+        };
+        ComponentParts { model, widgets }
+    }
+
+    fn update_cmd_with_view(
+        &mut self,
+        widgets: &mut Widgets,
+        msg: Msg,
+        sender: ComponentSender<Self>,
+        root: &Self::Root,
+    ) {
+        self.update_with_view(widgets, msg, sender, root);
+    }
+
+    fn update_with_view(
+        &mut self,
+        w: &mut Widgets,
+        msg: Msg,
+        sender: ComponentSender<Self>,
+        _: &Self::Root,
+    ) {
+        match msg {
+            Msg::Probed(Ok(places)) => {
+                // A profile file changed on disk (by hand, by another program) reloads.
+                let dir = gio::File::for_path(places.user_dir());
+                let _ = std::fs::create_dir_all(places.user_dir());
+                if let Ok(m) =
+                    dir.monitor_directory(gio::FileMonitorFlags::NONE, gio::Cancellable::NONE)
+                {
+                    let s = sender.clone();
+                    m.connect_changed(move |_, _, _, event| {
+                        if matches!(
+                            event,
+                            gio::FileMonitorEvent::ChangesDoneHint
+                                | gio::FileMonitorEvent::Deleted
+                                | gio::FileMonitorEvent::Created
+                                | gio::FileMonitorEvent::MovedIn
+                                | gio::FileMonitorEvent::MovedOut
+                                | gio::FileMonitorEvent::Renamed
+                        ) {
+                            s.input(Msg::DirChanged);
+                        }
+                    });
+                    self._monitor = Some(m);
+                }
+                self.places = Some(places);
+                self.reload_items(&sender);
+                sender.input(Msg::Tick);
+            }
+            Msg::Probed(Err(e)) => toast(w, &e),
+            Msg::Loaded(items) => {
+                let launchers = self.places().map(|p| {
+                    let l = nestbox::desktop::launchers::Launchers::new(&p.facts);
+                    l.installed()
+                        .into_iter()
+                        .map(|(_, n)| n)
+                        .collect::<BTreeSet<_>>()
+                });
+                self.launchers = launchers.unwrap_or_default();
+                self.items = items;
+                self.sidebar.emit(sidebar::Input::Items(self.items.clone()));
+                self.overview.emit(self.items.clone());
+                if let Some(item) = self
+                    .current_name()
+                    .and_then(|n| self.items.iter().find(|i| i.name == n))
+                {
+                    w.title.set_title(&glib_escape(&item.title));
+                    w.window
+                        .set_title(Some(&fill("{app} – Sandboxes", &[("app", &item.title)])));
+                }
+                self.show_page();
+            }
+            Msg::Select(target) => {
+                self.target = target.clone();
+                self.sidebar.emit(sidebar::Input::Select(target.clone()));
+                match &target {
+                    Target::Overview => {
+                        w.window.set_title(Some(&gettext("Sandboxes")));
+                        w.stack.set_visible_child_name("overview");
+                        w.title.set_title(&gettext("Overview"));
+                        w.title.set_subtitle("");
+                    }
+                    Target::Running => {
+                        w.window.set_title(Some(&gettext("Sandboxes")));
+                        w.stack.set_visible_child_name("running");
+                        w.title.set_title(&gettext("Running"));
+                        w.title.set_subtitle("");
+                    }
+                    Target::Profile(name) => {
+                        w.stack.set_visible_child_name("page");
+                        let item = self.items.iter().find(|i| &i.name == name);
+                        w.title
+                            .set_title(&glib_escape(item.map_or(name, |i| &i.title)));
+                        w.window.set_title(Some(&fill(
+                            "{app} – Sandboxes",
+                            &[("app", item.map_or(name, |i| &i.title))],
+                        )));
+                        w.title.set_subtitle(&glib_escape(name));
+                        match item.and_then(|i| i.error.clone()) {
+                            Some(e) => {
+                                self.settings = None;
+                                self.page.emit(page::Input::Broken {
+                                    name: name.clone(),
+                                    message: e,
+                                });
+                            }
+                            None => self.open(name, &sender),
+                        }
+                    }
+                }
+                w.leaflet.navigate(adw::NavigationDirection::Forward);
+            }
+            Msg::ShowProfile(arg) => {
+                // "NAME" from the command line, "NAME\nSETTING" from the overview.
+                let (name, setting) = match arg.split_once('\n') {
+                    Some((n, s)) => (n.to_string(), Some(s.to_string())),
+                    None => (arg, None),
+                };
+                w.window.present();
+                if !self.items.iter().any(|i| i.name == name)
+                    && self.places.is_some()
+                    && !self.items.is_empty()
+                {
+                    toast(
+                        w,
+                        &fill("There is no profile named {name}", &[("name", &name)]),
+                    );
+                    return;
+                }
+                self.update_with_view(
+                    w,
+                    Msg::Select(Target::Profile(name)),
+                    sender.clone(),
+                    &w.window.clone(),
+                );
+                if let Some(s) = setting {
+                    self.page.emit(page::Input::Focus(s));
+                }
+            }
+            Msg::Opened(name, result) => {
+                if self.current_name().as_deref() != Some(&name) {
+                    return;
+                }
+                match result {
+                    Ok(s) => {
+                        self.settings = Some(*s);
+                        self.show_page();
+                    }
+                    Err(e) => {
+                        self.settings = None;
+                        self.page.emit(page::Input::Broken { name, message: e });
+                    }
+                }
+                let stale = self
+                    .stale
+                    .contains(&self.current_name().unwrap_or_default());
+                w.restart.set_reveal_child(stale);
+            }
+            Msg::Page(out) => self.page_output(w, out, &sender),
+            Msg::Verb(name, out) => {
+                let loaded = self.settings.as_ref().is_some_and(|s| s.name == name);
+                if self.current_name().as_deref() == Some(&name) && loaded {
+                    self.page_output(w, out, &sender);
+                }
+            }
+            Msg::Applied(_, Ok(s)) => {
+                let name = s.name.clone();
+                self.settings = Some(*s);
+                if self.running_names().contains(&name) {
+                    self.stale.insert(name.clone());
+                    w.restart.set_reveal_child(true);
+                }
+                self.reload_items(&sender);
+                self.show_page();
+            }
+            Msg::Applied(setting, Err(message)) => match setting {
+                Some(setting) => self.page.emit(page::Input::RowError { setting, message }),
+                None => toast(w, &message),
+            },
+            Msg::Tick => {
+                if let Some(places) = self.places() {
+                    sender.spawn_oneshot_command(move || Msg::Sandboxes(apps::sandboxes(&places)));
+                }
+            }
+            Msg::Sandboxes(list) => {
+                if list == self.sandboxes {
+                    self.running.emit(running::Input::Set(list, now()));
+                    return;
+                }
+                self.sandboxes = list.clone();
+                let names = self.running_names();
+                self.stale.retain(|n| names.contains(n));
+                let current = self.current_name().unwrap_or_default();
+                w.restart.set_reveal_child(self.stale.contains(&current));
+                self.sidebar.emit(sidebar::Input::Running(names));
+                self.running.emit(running::Input::Set(list, now()));
+                self.show_page();
+            }
+            Msg::Launched(name, Ended::Failed(line)) => toast(
+                w,
+                &fill(
+                    "{name} did not start: {why}",
+                    &[("name", &name), ("why", &line)],
+                ),
+            ),
+            Msg::Launched(..) => sender.input(Msg::Tick),
+            Msg::Stop(name) => {
+                let Some(places) = self.places() else { return };
+                let Some(registry) = places.registry.clone() else {
+                    return;
+                };
+                toast(w, &fill("Stopping {name}…", &[("name", &name)]));
+                sender.spawn_oneshot_command(move || {
+                    Msg::Stopped(
+                        nestbox::running::stop(&registry, &name, Duration::from_secs(10))
+                            .map(|_| name.clone())
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Msg::Stopped(Ok(name)) => {
+                toast(w, &fill("{name} stopped", &[("name", &name)]));
+                sender.input(Msg::Tick);
+            }
+            Msg::Stopped(Err(e)) => toast(w, &e),
+            Msg::DirChanged => {
+                self.reload_items(&sender);
+                if let (Some(places), Some(name)) = (self.places(), self.current_name()) {
+                    sender.spawn_oneshot_command(move || {
+                        let r = ProfileSettings::open(&places.search, &name, &places.facts.home)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string());
+                        Msg::Reloaded(name, r)
+                    });
+                }
+            }
+            Msg::Reloaded(name, result) => {
+                if self.current_name().as_deref() != Some(&name) {
+                    return;
+                }
+                match result {
+                    Ok(s) => {
+                        let same =
+                            self.settings.as_ref().map(|o| o.edit.text()) == Some(s.edit.text());
+                        if !same {
+                            toast(
+                                w,
+                                &fill("{name} changed on disk: reloaded", &[("name", &name)]),
+                            );
+                            self.settings = Some(*s);
+                            self.show_page();
+                        }
+                    }
+                    Err(e) => {
+                        toast(
+                            w,
+                            &fill(
+                                "{name} changed on disk and does not load",
+                                &[("name", &name)],
+                            ),
+                        );
+                        self.settings = None;
+                        self.page.emit(page::Input::Broken { name, message: e });
+                    }
+                }
+            }
+            Msg::ResetDone(Ok((s, old))) => {
+                let name = s.name.clone();
+                self.settings = Some(*s);
+                self.reload_items(&sender);
+                let t = adw::Toast::new(&glib_escape(&fill(
+                    "{name} is back to its defaults",
+                    &[("name", &name)],
+                )));
+                t.set_button_label(Some(&gettext("Undo")));
+                let s = sender.clone();
+                t.connect_button_clicked(move |_| s.input(Msg::Undo(old.clone())));
+                w.toasts.add_toast(t);
+            }
+            Msg::ResetDone(Err(e)) => toast(w, &e),
+            Msg::Undo(text) => {
+                let (Some(places), Some(mut s)) = (self.places(), self.settings.clone()) else {
+                    return;
+                };
+                sender.spawn_oneshot_command(move || {
+                    Msg::Applied(
+                        None,
+                        s.restore(&places.search, &text)
+                            .map(|_| Box::new(s))
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Msg::NewFromApp => {
+                let Some(places) = self.places() else { return };
+                sender.spawn_oneshot_command(move || Msg::Apps(apps::installed_apps(&places)));
+            }
+            Msg::Apps(list) => self.new_profile.emit(list),
+            Msg::Create(app) => {
+                let Some(places) = self.places() else { return };
+                let taken: BTreeMap<String, ()> =
+                    self.items.iter().map(|i| (i.name.clone(), ())).collect();
+                let name = apps::name_for(&app, &taken);
+                sender.spawn_oneshot_command(move || {
+                    let id = Some(app.id.clone()).filter(|i| nestbox::profile::valid_desktop_id(i));
+                    Msg::Created(
+                        nestbox::desktop::new_profile::write(
+                            &places.search,
+                            &name,
+                            &app,
+                            id.as_deref(),
+                            false,
+                        )
+                        .map(|_| name)
+                        .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Msg::Created(Ok(name)) => {
+                toast(w, &fill("Made the profile {name}", &[("name", &name)]));
+                self.reload_items(&sender);
+                sender.input(Msg::Select(Target::Profile(name)));
+            }
+            Msg::Created(Err(e)) | Msg::Deleted(Err(e)) => toast(w, &e),
+            Msg::NameChosen(what, new) => self.rename_or_copy(what, new, &sender),
+            Msg::Deleted(Ok(name)) => {
+                toast(w, &fill("Deleted {name}", &[("name", &name)]));
+                self.reload_items(&sender);
+                sender.input(Msg::Select(Target::Overview));
+            }
+            Msg::LauncherSet(Ok(on)) => {
+                if let Some(name) = self.current_name() {
+                    if on {
+                        self.launchers.insert(name.clone());
+                        toast(w, &fill("{name} is in your app menu", &[("name", &name)]));
+                    } else {
+                        self.launchers.remove(&name);
+                        toast(
+                            w,
+                            &fill("{name} is no longer in your app menu", &[("name", &name)]),
+                        );
+                    }
+                }
+                self.show_page();
+            }
+            Msg::LauncherSet(Err(e)) => {
+                toast(w, &e);
+                self.show_page();
+            }
+            Msg::About => about(&w.window),
+            Msg::FocusSearch => {
+                w.leaflet.navigate(adw::NavigationDirection::Back);
+                if let Some(entry) = sidebar::search_entry(self.sidebar.widget()) {
+                    entry.grab_focus();
+                }
+            }
+        }
+    }
+}
+
+impl Window {
+    fn page_output(&mut self, w: &mut Widgets, out: page::Output, sender: &ComponentSender<Self>) {
+        let Some(places) = self.places() else { return };
+        let Some(name) = self.current_name() else {
+            return;
+        };
+        match out {
+            page::Output::Change(change) => {
+                let Some(mut s) = self.settings.clone() else {
+                    return;
+                };
+                let row = row_of(&change);
+                sender.spawn_oneshot_command(move || {
+                    let r = s.apply(&places.search, &change);
+                    Msg::Applied(
+                        Some(row),
+                        r.map(|_| Box::new(s)).map_err(|e| match e {
+                            ChangeError::Invalid(m) => m,
+                            other => other.to_string(),
+                        }),
+                    )
+                });
+            }
+            page::Output::ResetAll => {
+                let Some(mut s) = self.settings.clone() else {
+                    return;
+                };
+                sender.spawn_oneshot_command(move || {
+                    Msg::ResetDone(
+                        s.reset_all(&places.search)
+                            .map(|old| (Box::new(s), old))
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            page::Output::Run => {
+                if self.running_names().contains(&name) {
+                    toast(w, &fill("{name} is already running", &[("name", &name)]));
+                    return;
+                }
+                self.stale.remove(&name);
+                toast(w, &fill("Starting {name}…", &[("name", &name)]));
+                let exe = places.nestbox.clone();
+                sender.spawn_oneshot_command(move || {
+                    let ended = launch::run(&exe, &name);
+                    Msg::Launched(name, ended)
+                });
+                let s = sender.clone();
+                glib::timeout_add_local_once(Duration::from_millis(300), move || {
+                    s.input(Msg::Tick)
+                });
+            }
+            page::Output::Stop => {
+                // A sandbox of this profile, the one named after it first, as the registry says
+                // now (the list shown may be a second old).
+                sender.spawn_oneshot_command(move || {
+                    let now = apps::sandboxes(&places);
+                    let target = now
+                        .iter()
+                        .find(|s| s.name == name)
+                        .or_else(|| now.iter().find(|s| s.profile == name))
+                        .map(|s| s.name.clone());
+                    match target {
+                        Some(t) => Msg::Stop(t),
+                        None => {
+                            Msg::Stopped(Err(fill("{name} is not running", &[("name", &name)])))
+                        }
+                    }
+                });
+            }
+            page::Output::Launcher(on) => {
+                sender.spawn_oneshot_command(move || {
+                    let l = nestbox::desktop::launchers::Launchers::new(&places.facts);
+                    let r = if on {
+                        l.install(&name).map(|_| true)
+                    } else {
+                        l.remove(&name).map(|_| false)
+                    };
+                    Msg::LauncherSet(r.map_err(|e| e.to_string()))
+                });
+            }
+            page::Output::OpenHome => {
+                let home = places.facts.data_home.join("nestbox/homes").join(&name);
+                let _ = std::fs::create_dir_all(&home);
+                let uri = gio::File::for_path(&home).uri();
+                if let Err(e) =
+                    gio::AppInfo::launch_default_for_uri(&uri, gio::AppLaunchContext::NONE)
+                {
+                    toast(
+                        w,
+                        &fill(
+                            "Cannot open {path}: {why}",
+                            &[
+                                ("path", &home.display().to_string()),
+                                ("why", &e.to_string()),
+                            ],
+                        ),
+                    );
+                }
+            }
+            page::Output::ShowText => {
+                if let Some(s) = &self.settings {
+                    show_text(&w.window, s);
+                }
+            }
+            page::Output::Duplicate => ask_name(&w.window, NameFor::Duplicate, &name, sender),
+            page::Output::Rename => ask_name(&w.window, NameFor::Rename, &name, sender),
+            page::Output::Delete => {
+                let Some(s) = &self.settings else { return };
+                let path = s.edit.path().to_path_buf();
+                let dialog = adw::MessageDialog::new(
+                    Some(&w.window),
+                    Some(&fill("Delete {name}?", &[("name", &name)])),
+                    Some(&fill(
+                        "{path} will be removed. This cannot be undone.",
+                        &[("path", &path.display().to_string())],
+                    )),
+                );
+                dialog.add_response("cancel", &gettext("Cancel"));
+                dialog.add_response("delete", &gettext("Delete"));
+                dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+                let s = sender.clone();
+                dialog.connect_response(None, move |_, r| {
+                    if r == "delete" {
+                        let (path, name) = (path.clone(), name.clone());
+                        s.spawn_oneshot_command(move || {
+                            Msg::Deleted(
+                                std::fs::remove_file(&path)
+                                    .map(|_| name)
+                                    .map_err(|e| e.to_string()),
+                            )
+                        });
+                    }
+                });
+                dialog.present();
+            }
+        }
+    }
+
+    fn rename_or_copy(&mut self, what: NameFor, new: String, sender: &ComponentSender<Self>) {
+        let (Some(places), Some(s)) = (self.places(), self.settings.clone()) else {
+            return;
+        };
+        sender.spawn_oneshot_command(move || {
+            let r = copy_profile(&places, &s, &new, matches!(what, NameFor::Rename));
+            Msg::Created(r.map(|_| new))
+        });
+    }
+}
+
+/// Make `new` from profile `s`: the user's file copied when it is the whole profile, else a file
+/// that extends it; renaming removes the old file once the new one is saved.
+fn copy_profile(
+    places: &Places,
+    s: &ProfileSettings,
+    new: &str,
+    rename: bool,
+) -> Result<(), String> {
+    if !nestbox::profile::valid_name(new) {
+        return Err(fill(
+            "{name} is not a profile name: use letters, digits, '-', '_' and '.'",
+            &[("name", new)],
+        ));
+    }
+    if places.search.load(new).is_ok() {
+        return Err(fill("A profile named {name} exists", &[("name", new)]));
+    }
+    let own = s.edit.path().is_file() && !s.has_default;
+    let text = if own {
+        s.edit.text()
+    } else {
+        format!("extends = [\"{}\"]\n", s.name)
+    };
+    let dest = places.user_dir().join(format!("{new}.toml"));
+    places
+        .search
+        .load_text(new, &text)
+        .map_err(|e| e.to_string())?;
+    nestbox::atomic::write_atomic(&dest, &text).map_err(|e| e.to_string())?;
+    if rename && own {
+        std::fs::remove_file(s.edit.path()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The row a change came from, for its error.
+fn row_of(change: &Change) -> String {
+    match change {
+        Change::Set(s, _) | Change::Reset(s) => s.id.to_string(),
+        Change::AddFolder { .. } | Change::RemoveFolder { .. } => "filesystem".into(),
+        Change::SetEnv { .. } | Change::RemoveEnv { .. } => "env".into(),
+        Change::AddSyscall { deny: true, .. } | Change::RemoveSyscall { deny: true, .. } => {
+            "seccomp.deny".into()
+        }
+        Change::AddSyscall { .. } | Change::RemoveSyscall { .. } => "seccomp.allow".into(),
+    }
+}
+
+fn ask_name(
+    parent: &adw::ApplicationWindow,
+    what: NameFor,
+    name: &str,
+    sender: &ComponentSender<Window>,
+) {
+    let (heading, ok) = match what {
+        NameFor::Duplicate => (
+            fill("Duplicate {name}", &[("name", name)]),
+            gettext("Duplicate"),
+        ),
+        NameFor::Rename => (fill("Rename {name}", &[("name", name)]), gettext("Rename")),
+    };
+    let dialog = adw::MessageDialog::new(
+        Some(parent),
+        Some(&heading),
+        Some(&gettext("The new profile's name")),
+    );
+    let entry = gtk::Entry::new();
+    entry.set_text(&match what {
+        NameFor::Duplicate => format!("{name}-copy"),
+        NameFor::Rename => name.to_string(),
+    });
+    entry.set_activates_default(true);
+    dialog.set_extra_child(Some(&entry));
+    dialog.add_response("cancel", &gettext("Cancel"));
+    dialog.add_response("ok", &ok);
+    dialog.set_default_response(Some("ok"));
+    dialog.set_response_appearance("ok", adw::ResponseAppearance::Suggested);
+    let s = sender.clone();
+    dialog.connect_response(None, move |_, r| {
+        if r == "ok" {
+            s.input(Msg::NameChosen(what, entry.text().trim().to_string()));
+        }
+    });
+    dialog.present();
+}
+
+/// The profile's TOML as the user's file holds it, and the whole profile as it resolves.
+fn show_text(parent: &adw::ApplicationWindow, s: &ProfileSettings) {
+    let window = adw::Window::builder()
+        .transient_for(parent)
+        .modal(true)
+        .default_width(640)
+        .default_height(560)
+        .title(fill("{name} as TOML", &[("name", &s.name)]))
+        .build();
+    let bx = gtk::Box::new(gtk::Orientation::Vertical, 0);
+    bx.append(&adw::HeaderBar::new());
+    let mut text = String::new();
+    for f in &s.profile.files {
+        text.push_str(&format!("# {}\n", f.display()));
+        text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
+        text.push('\n');
+    }
+    let view = gtk::TextView::builder()
+        .editable(false)
+        .monospace(true)
+        .top_margin(12)
+        .left_margin(12)
+        .build();
+    view.buffer().set_text(&text);
+    let scrolled = gtk::ScrolledWindow::builder()
+        .vexpand(true)
+        .child(&view)
+        .build();
+    bx.append(&scrolled);
+    window.set_content(Some(&bx));
+    window.present();
+}
+
+fn about(parent: &adw::ApplicationWindow) {
+    let about = adw::AboutWindow::builder()
+        .transient_for(parent)
+        .application_name(gettext("Sandboxes"))
+        .application_icon(crate::APP_ID)
+        .developer_name("The nestbox developers")
+        .version(env!("CARGO_PKG_VERSION"))
+        .license_type(gtk::License::Gpl30)
+        .comments(gettext("See and change what your sandboxed apps can reach"))
+        .translator_credits(gettext("translator-credits"))
+        .build();
+    about.present();
+}

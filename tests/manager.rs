@@ -1,0 +1,347 @@
+//! nestbox-manager for real: the window under a private Xvfb (with a cookie) and session bus, as
+//! the unprivileged test user, in a throw-away config. It is driven by real key presses (xdotool)
+//! and by its actions over the session bus (org.gtk.Actions, the verbs its buttons send); what
+//! it does is checked where a user would see it: the profile file it wrote, `nestbox explain`,
+//! the window title, an xterm's window on the display, a launcher that validates, screenshots.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+const MANAGER: &str = env!("CARGO_BIN_EXE_nestbox-manager");
+
+/// A running manager, its display and its session bus.
+struct Manager {
+    env: TestEnv,
+    x: Xvfb,
+    bus: Child,
+    address: String,
+    child: Child,
+}
+
+impl Manager {
+    fn start(name: &str, args: &[&str], language: Option<&str>) -> Manager {
+        Manager::start_in(name, args, language, "Sandboxes")
+    }
+
+    /// Start it and wait for a window whose title holds `title`.
+    fn start_in(name: &str, args: &[&str], language: Option<&str>, title: &str) -> Manager {
+        let mut env = TestEnv::new(name);
+        let x = Xvfb::start_sized(&env, "1280x800x24");
+        env.use_display(&x);
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon is needed (apt-get install dbus)");
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let address = address.trim().to_string();
+        env.extra_env
+            .push(("DBUS_SESSION_BUS_ADDRESS".into(), address.clone()));
+        let child = Manager::command(&env, args, language)
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(env.dir.join("manager.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let m = Manager {
+            env,
+            x,
+            bus,
+            address,
+            child,
+        };
+        m.wait_title(title);
+        m
+    }
+
+    /// `nestbox-manager ARGS` in the test's world.
+    fn command(env: &TestEnv, args: &[&str], language: Option<&str>) -> Command {
+        let mut c = env.nestbox(&[]);
+        c.get_args();
+        let mut m = Command::new(MANAGER);
+        m.args(args).env_clear();
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                m.env(k, v);
+            }
+        }
+        m.env("GDK_BACKEND", "x11")
+            .env("GSK_RENDERER", "cairo")
+            .env("GSETTINGS_BACKEND", "memory")
+            .env("GTK_A11Y", "none")
+            .env("NO_AT_BRIDGE", "1")
+            .env("XDG_STATE_HOME", env.dir.join("state"));
+        if let Some(l) = language {
+            m.env("LANGUAGE", l);
+        }
+        m
+    }
+
+    /// Wait until the manager's window title contains `text`.
+    fn wait_title(&self, text: &str) {
+        wait_for(20, &format!("a window titled {text:?}"), || {
+            self.x
+                .tree()
+                .lines()
+                .any(|l| l.contains(text))
+                .then_some(())
+        });
+    }
+
+    /// Activate the manager's action `name` with `param` (GVariant text) over the session bus.
+    fn action(&self, name: &str, param: &str) {
+        let out = Command::new("gdbus")
+            .args(["call", "--session", "--dest", "org.nestbox.Manager"])
+            .args(["--object-path", "/org/nestbox/Manager"])
+            .args(["--method", "org.gtk.Actions.Activate", name])
+            .arg(format!("[<{param}>]"))
+            .arg("{}")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("gdbus is needed (apt-get install libglib2.0-bin)");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    fn key(&self, keys: &[&str]) {
+        let st = self
+            .x
+            .client("xdotool")
+            .arg("key")
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    fn type_text(&self, text: &str) {
+        let st = self
+            .x
+            .client("xdotool")
+            .args(["type", "--delay", "60", text])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    fn user_file(&self, name: &str) -> PathBuf {
+        self.env
+            .config
+            .join(format!("nestbox/profiles/{name}.toml"))
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(self.env.dir.join("manager.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+        terminate(&mut self.bus);
+    }
+}
+
+#[test]
+fn typing_searches_and_enter_opens_the_profile() {
+    unprivileged!("typing_searches_and_enter_opens_the_profile");
+    let m = Manager::start("manager-search", &[], None);
+    m.x.screenshot("manager-overview.png");
+    // Typing anywhere goes to the search field (real key presses); Enter opens the first match.
+    m.type_text("xter");
+    m.key(&["Return"]);
+    m.wait_title("XTerm – Sandboxes");
+    let shot = m.x.screenshot("manager-xterm.png");
+    assert!(fs::metadata(&shot).unwrap().len() > 10_000);
+    // Ctrl+F, another name.
+    m.key(&["ctrl+f", "ctrl+a"]);
+    m.type_text("esr");
+    m.key(&["Return"]);
+    m.wait_title("Firefox ESR – Sandboxes");
+}
+
+#[test]
+fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
+    unprivileged!("a_change_is_saved_as_a_user_profile_that_explain_reflects");
+    let m = Manager::start("manager-change", &["xterm"], None);
+    m.wait_title("XTerm – Sandboxes");
+    let file = m.user_file("xterm");
+    assert!(!file.exists());
+    m.action("set-setting", r#"("xterm", "sandbox.network", "shared")"#);
+    wait_for(10, "the user's xterm.toml", || {
+        fs::read_to_string(&file)
+            .ok()
+            .filter(|t| t.contains("network = \"shared\""))
+    });
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains("extends = [\"xterm\"]"), "{text}");
+    // The sandbox no longer gets a network namespace of its own.
+    let json = stdout(&m.env.run(&["explain", "--json", "xterm"]));
+    assert!(json.contains("\"net\": false"), "{json}");
+    // A nested display with a size, one change after the other.
+    m.action("set-setting", r#"("xterm", "sandbox.x11", "nested")"#);
+    m.action("set-setting", r#"("xterm", "nested.size", "1024x700")"#);
+    wait_for(10, "the nested size saved", || {
+        fs::read_to_string(&file)
+            .ok()
+            .filter(|t| t.contains("size = \"1024x700\""))
+    });
+    // Invalid input is never saved; the file stays as it was and the manager runs on.
+    let before = fs::read_to_string(&file).unwrap();
+    m.action("set-setting", r#"("xterm", "nested.size", "huge")"#);
+    m.action(
+        "set-setting",
+        r#"("xterm", "sandbox.max_processes", "lots")"#,
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(fs::read_to_string(&file).unwrap(), before);
+    m.x.screenshot("manager-invalid.png");
+    // A hand edit on disk while the window is open: reloaded, not overwritten by the next change.
+    let by_hand = format!("# mine\n{before}")
+        .replace("[sandbox]\n", "[sandbox]\n# by hand\nwayland = false\n");
+    fs::write(&file, by_hand).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    m.action("set-setting", r#"("xterm", "sandbox.gpu", "none")"#);
+    wait_for(10, "the gpu change beside the hand edit", || {
+        fs::read_to_string(&file)
+            .ok()
+            .filter(|t| t.contains("gpu = \"none\""))
+    });
+    let after = fs::read_to_string(&file).unwrap();
+    assert!(
+        after.starts_with("# mine\n") && after.contains("# by hand"),
+        "{after}"
+    );
+}
+
+#[test]
+fn run_shows_xterm_on_the_display_and_stop_ends_it() {
+    unprivileged!("run_shows_xterm_on_the_display_and_stop_ends_it");
+    let mut m = Manager::start("manager-run", &["xterm"], None);
+    m.wait_title("XTerm – Sandboxes");
+    m.action("run", r#""xterm""#);
+    wait_for(30, "xterm's window", || {
+        m.x.tree()
+            .lines()
+            .any(|l| l.contains("\"xterm\""))
+            .then_some(())
+    });
+    let ps = stdout(&m.env.run(&["ps"]));
+    assert!(ps.contains("xterm"), "{ps}");
+    m.x.screenshot("manager-running.png");
+    m.action("stop", r#""xterm""#);
+    let gone = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !m.x.tree().lines().any(|l| l.contains("\"xterm\""))
+    });
+    if !gone {
+        m.x.screenshot("manager-not-stopped.png");
+        panic!("xterm still there after stop:\n{}\n{}", m.x.tree(), m.log());
+    }
+    wait_for(10, "no sandbox left", || {
+        (!stdout(&m.env.run(&["ps"])).contains("xterm")).then_some(())
+    });
+    assert!(m.alive(), "{}", m.log());
+}
+
+#[test]
+fn a_failed_launch_leaves_the_manager_running() {
+    unprivileged!("a_failed_launch_leaves_the_manager_running");
+    let env_profile = "extends = [\"base\", \"x11\"]\n[run]\ncommand = [\"/no/such/program\"]\n";
+    let mut m = Manager::start("manager-fail", &[], None);
+    m.env.profile("ghost", env_profile);
+    m.action("show-profile", r#""ghost""#);
+    m.wait_title("ghost – Sandboxes");
+    m.action("run", r#""ghost""#);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    m.x.screenshot("manager-launch-failed.png");
+    assert!(m.alive(), "{}", m.log());
+}
+
+#[test]
+fn the_app_menu_switch_installs_a_valid_launcher() {
+    unprivileged!("the_app_menu_switch_installs_a_valid_launcher");
+    let m = Manager::start("manager-launcher", &["xterm"], None);
+    m.wait_title("XTerm – Sandboxes");
+    m.action("show-in-app-menu", r#"("xterm", true)"#);
+    let launcher = m.env.data.join("applications/nestbox-xterm.desktop");
+    wait_for(10, "the launcher", || launcher.is_file().then_some(()));
+    let out = Command::new("desktop-file-validate")
+        .arg(&launcher)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let text = fs::read_to_string(&launcher).unwrap();
+    assert!(text.contains(" run --share-files -- xterm"), "{text}");
+    // The launcher runs nestbox, never the manager.
+    assert!(!text.contains("nestbox-manager"), "{text}");
+    m.action("show-in-app-menu", r#"("xterm", false)"#);
+    wait_for(10, "the launcher gone", || {
+        (!launcher.exists()).then_some(())
+    });
+}
+
+#[test]
+fn a_broken_profile_shows_as_an_error_and_never_crashes_the_manager() {
+    unprivileged!("a_broken_profile_shows_as_an_error_and_never_crashes_the_manager");
+    let env = TestEnv::new("manager-broken-files");
+    drop(env);
+    let mut m = Manager::start("manager-broken", &[], None);
+    m.env
+        .profile("broken", "[sandbox]\nnetwork = \"sometimes\"\n");
+    m.env.profile("garbage", "this is = = not toml\n");
+    m.action("show-profile", r#""broken""#);
+    m.wait_title("broken – Sandboxes");
+    m.action("set-setting", r#"("broken", "sandbox.network", "none")"#);
+    m.action("show-profile", r#""garbage""#);
+    m.wait_title("garbage – Sandboxes");
+    m.x.screenshot("manager-broken.png");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(m.alive(), "{}", m.log());
+    // Nothing was written over the broken file.
+    assert_eq!(
+        fs::read_to_string(m.user_file("broken")).unwrap(),
+        "[sandbox]\nnetwork = \"sometimes\"\n"
+    );
+}
+
+#[test]
+fn a_second_manager_switches_the_first_to_its_profile() {
+    unprivileged!("a_second_manager_switches_the_first_to_its_profile");
+    let mut m = Manager::start("manager-single", &[], None);
+    let st = Manager::command(&m.env, &["firefox"], None)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    m.wait_title("Firefox ESR – Sandboxes");
+    assert!(m.alive());
+    let windows =
+        m.x.tree()
+            .lines()
+            .filter(|l| l.contains("– Sandboxes"))
+            .count();
+    assert_eq!(windows, 1, "{}", m.x.tree());
+}
+
+#[test]
+fn with_language_de_the_window_is_in_german() {
+    unprivileged!("with_language_de_the_window_is_in_german");
+    let m = Manager::start_in("manager-de", &[], Some("de"), "Sandkästen");
+    m.x.screenshot("manager-de.png");
+    m.action("show-profile", r#""xterm""#);
+    m.wait_title("XTerm – Sandkästen");
+    m.x.screenshot("manager-de-xterm.png");
+}
