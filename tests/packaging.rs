@@ -60,3 +60,118 @@ fn man_pages_are_the_ones_meson_installs() {
         "the page says what --help says: {run}"
     );
 }
+
+/// The msgids of the sources as xgettext finds them now (as po/meson.build's target does).
+fn msgids_of_the_sources(env: &TestEnv) -> BTreeSet<String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let pot = env.dir.join("nestbox.pot");
+    let o = std::process::Command::new("xgettext")
+        .args([
+            "--from-code=UTF-8",
+            "--keyword=gettext",
+            "--keyword=N_",
+            "--keyword=fill",
+        ])
+        .args(["-f", "po/POTFILES.in", "-D", ".", "-o"])
+        .arg(&pot)
+        .current_dir(root)
+        .output()
+        .expect("xgettext is needed (apt-get install gettext)");
+    assert!(o.status.success(), "{}", stderr(&o));
+    msgids(&std::fs::read_to_string(&pot).unwrap(), false)
+}
+
+/// The msgids of a .po or .pot text; with `translated`, only those with a translation that is
+/// not marked fuzzy.
+fn msgids(text: &str, translated: bool) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for entry in text.split("\n\n") {
+        let fuzzy = entry
+            .lines()
+            .any(|l| l.starts_with("#,") && l.contains("fuzzy"));
+        let mut id = String::new();
+        let mut string = String::new();
+        let mut into = None;
+        for line in entry.lines() {
+            if let Some(rest) = line.strip_prefix("msgid ") {
+                into = Some(0);
+                id.push_str(rest.trim_matches('"'));
+            } else if let Some(rest) = line.strip_prefix("msgstr ") {
+                into = Some(1);
+                string.push_str(rest.trim_matches('"'));
+            } else if line.starts_with('"') {
+                match into {
+                    Some(0) => id.push_str(line.trim_matches('"')),
+                    Some(1) => string.push_str(line.trim_matches('"')),
+                    _ => {}
+                }
+            }
+        }
+        if !id.is_empty() && (!translated || (!string.is_empty() && !fuzzy)) {
+            out.insert(id);
+        }
+    }
+    out
+}
+
+#[test]
+fn german_and_french_translate_every_string_of_the_manager() {
+    let env = TestEnv::new("po-complete");
+    let sources = msgids_of_the_sources(&env);
+    assert!(sources.len() > 150, "{sources:?}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let linguas = std::fs::read_to_string(root.join("po/LINGUAS")).unwrap();
+    let langs: Vec<&str> = linguas.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(langs, ["de", "fr"]);
+    for lang in langs {
+        let po = std::fs::read_to_string(root.join(format!("po/{lang}.po"))).unwrap();
+        let done = msgids(&po, true);
+        let missing: Vec<&String> = sources.difference(&done).collect();
+        assert!(missing.is_empty(), "po/{lang}.po lacks {missing:#?}");
+        let o = std::process::Command::new("msgfmt")
+            .args(["--check", "-o", "/dev/null"])
+            .arg(root.join(format!("po/{lang}.po")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{lang}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn the_managers_desktop_entry_and_metainfo_validate() {
+    let env = TestEnv::new("data-validate");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The .in files are what meson merges the translations into; they validate as they are.
+    let desktop = env.dir.join("org.nestbox.Manager.desktop");
+    std::fs::copy(root.join("data/org.nestbox.Manager.desktop.in"), &desktop).unwrap();
+    let o = std::process::Command::new("desktop-file-validate")
+        .arg(&desktop)
+        .output()
+        .expect("desktop-file-validate is needed (apt-get install desktop-file-utils)");
+    assert!(
+        o.status.success() && stdout(&o).is_empty(),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let metainfo = env.dir.join("org.nestbox.Manager.metainfo.xml");
+    std::fs::copy(
+        root.join("data/org.nestbox.Manager.metainfo.xml.in"),
+        &metainfo,
+    )
+    .unwrap();
+    let o = std::process::Command::new("appstreamcli")
+        .args(["validate", "--no-net", "--pedantic"])
+        .arg(&metainfo)
+        .output()
+        .expect("appstreamcli is needed (apt-get install appstream)");
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // Every icon the entry and the window name is shipped.
+    for icon in [
+        "data/icons/hicolor/scalable/apps/org.nestbox.Manager.svg",
+        "data/icons/hicolor/symbolic/apps/org.nestbox.Manager-symbolic.svg",
+    ] {
+        let text = std::fs::read_to_string(root.join(icon)).unwrap();
+        assert!(text.starts_with("<svg"), "{icon}");
+    }
+}
