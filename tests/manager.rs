@@ -25,12 +25,12 @@ struct Manager {
 }
 
 impl Manager {
-    fn start(name: &str, args: &[&str], language: Option<&str>) -> Manager {
-        Manager::start_in(name, args, language, "Sandboxes")
+    fn start(name: &str, args: &[&str]) -> Manager {
+        Manager::start_in(name, args, &[], "Sandboxes")
     }
 
-    /// Start it and wait for a window whose title holds `title`.
-    fn start_in(name: &str, args: &[&str], language: Option<&str>, title: &str) -> Manager {
+    /// Start it with these variables and wait for a window whose title holds `title`.
+    fn start_in(name: &str, args: &[&str], vars: &[(&str, &str)], title: &str) -> Manager {
         let mut env = TestEnv::new(name);
         let x = Xvfb::start_sized(&env, "1280x800x24");
         env.use_display(&x);
@@ -46,7 +46,7 @@ impl Manager {
         let address = address.trim().to_string();
         env.extra_env
             .push(("DBUS_SESSION_BUS_ADDRESS".into(), address.clone()));
-        let child = Manager::command(&env, args, language)
+        let child = Manager::command(&env, args, vars)
             .stdout(Stdio::null())
             .stderr(fs::File::create(env.dir.join("manager.log")).unwrap())
             .spawn()
@@ -63,9 +63,8 @@ impl Manager {
     }
 
     /// `nestbox-manager ARGS` in the test's world.
-    fn command(env: &TestEnv, args: &[&str], language: Option<&str>) -> Command {
-        let mut c = env.nestbox(&[]);
-        c.get_args();
+    fn command(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> Command {
+        let c = env.nestbox(&[]);
         let mut m = Command::new(MANAGER);
         m.args(args).env_clear();
         for (k, v) in c.get_envs() {
@@ -79,9 +78,7 @@ impl Manager {
             .env("GTK_A11Y", "none")
             .env("NO_AT_BRIDGE", "1")
             .env("XDG_STATE_HOME", env.dir.join("state"));
-        if let Some(l) = language {
-            m.env("LANGUAGE", l);
-        }
+        m.envs(vars.iter().copied());
         m
     }
 
@@ -156,7 +153,7 @@ impl Drop for Manager {
 #[test]
 fn typing_searches_and_enter_opens_the_profile() {
     unprivileged!("typing_searches_and_enter_opens_the_profile");
-    let m = Manager::start("manager-search", &[], None);
+    let m = Manager::start("manager-search", &[]);
     m.x.screenshot("manager-overview.png");
     // Typing anywhere goes to the search field (real key presses); Enter opens the first match.
     m.type_text("xter");
@@ -172,9 +169,32 @@ fn typing_searches_and_enter_opens_the_profile() {
 }
 
 #[test]
+fn a_new_profile_is_made_from_an_installed_app() {
+    unprivileged!("a_new_profile_is_made_from_an_installed_app");
+    let m = Manager::start("manager-new", &[]);
+    // Ctrl+N, the app's name, Enter: real keys.
+    m.key(&["ctrl+n"]);
+    m.wait_title("New Profile");
+    // The dialog maps, then takes the keyboard.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    m.type_text("debian-xterm");
+    m.key(&["Return"]);
+    let file = m.user_file("debian-xterm");
+    wait_for(10, "the new profile", || file.is_file().then_some(()));
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("desktop_entry = \"debian-xterm.desktop\""),
+        "{text}"
+    );
+    m.wait_title("XTerm – Sandboxes");
+    let o = m.env.run(&["check", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
 fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
     unprivileged!("a_change_is_saved_as_a_user_profile_that_explain_reflects");
-    let m = Manager::start("manager-change", &["xterm"], None);
+    let m = Manager::start("manager-change", &["xterm"]);
     m.wait_title("XTerm – Sandboxes");
     let file = m.user_file("xterm");
     assert!(!file.exists());
@@ -228,7 +248,7 @@ fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
 #[test]
 fn run_shows_xterm_on_the_display_and_stop_ends_it() {
     unprivileged!("run_shows_xterm_on_the_display_and_stop_ends_it");
-    let mut m = Manager::start("manager-run", &["xterm"], None);
+    let mut m = Manager::start("manager-run", &["xterm"]);
     m.wait_title("XTerm – Sandboxes");
     m.action("run", r#""xterm""#);
     wait_for(30, "xterm's window", || {
@@ -259,12 +279,18 @@ fn run_shows_xterm_on_the_display_and_stop_ends_it() {
 fn a_failed_launch_leaves_the_manager_running() {
     unprivileged!("a_failed_launch_leaves_the_manager_running");
     let env_profile = "extends = [\"base\", \"x11\"]\n[run]\ncommand = [\"/no/such/program\"]\n";
-    let mut m = Manager::start("manager-fail", &[], None);
+    let mut m = Manager::start("manager-fail", &[]);
     m.env.profile("ghost", env_profile);
     m.action("show-profile", r#""ghost""#);
     m.wait_title("ghost – Sandboxes");
     m.action("run", r#""ghost""#);
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // nestbox's one line, in a toast (and on the manager's stderr).
+    wait_for(20, "the failure's toast", || {
+        m.log()
+            .lines()
+            .find(|l| l.contains("ghost did not start: ") && l.contains("/no/such/program"))
+            .map(str::to_string)
+    });
     m.x.screenshot("manager-launch-failed.png");
     assert!(m.alive(), "{}", m.log());
 }
@@ -272,7 +298,7 @@ fn a_failed_launch_leaves_the_manager_running() {
 #[test]
 fn the_app_menu_switch_installs_a_valid_launcher() {
     unprivileged!("the_app_menu_switch_installs_a_valid_launcher");
-    let m = Manager::start("manager-launcher", &["xterm"], None);
+    let m = Manager::start("manager-launcher", &["xterm"]);
     m.wait_title("XTerm – Sandboxes");
     m.action("show-in-app-menu", r#"("xterm", true)"#);
     let launcher = m.env.data.join("applications/nestbox-xterm.desktop");
@@ -297,7 +323,7 @@ fn a_broken_profile_shows_as_an_error_and_never_crashes_the_manager() {
     unprivileged!("a_broken_profile_shows_as_an_error_and_never_crashes_the_manager");
     let env = TestEnv::new("manager-broken-files");
     drop(env);
-    let mut m = Manager::start("manager-broken", &[], None);
+    let mut m = Manager::start("manager-broken", &[]);
     m.env
         .profile("broken", "[sandbox]\nnetwork = \"sometimes\"\n");
     m.env.profile("garbage", "this is = = not toml\n");
@@ -306,8 +332,8 @@ fn a_broken_profile_shows_as_an_error_and_never_crashes_the_manager() {
     m.action("set-setting", r#"("broken", "sandbox.network", "none")"#);
     m.action("show-profile", r#""garbage""#);
     m.wait_title("garbage – Sandboxes");
-    m.x.screenshot("manager-broken.png");
     std::thread::sleep(std::time::Duration::from_secs(1));
+    m.x.screenshot("manager-broken.png");
     assert!(m.alive(), "{}", m.log());
     // Nothing was written over the broken file.
     assert_eq!(
@@ -319,8 +345,8 @@ fn a_broken_profile_shows_as_an_error_and_never_crashes_the_manager() {
 #[test]
 fn a_second_manager_switches_the_first_to_its_profile() {
     unprivileged!("a_second_manager_switches_the_first_to_its_profile");
-    let mut m = Manager::start("manager-single", &[], None);
-    let st = Manager::command(&m.env, &["firefox"], None)
+    let mut m = Manager::start("manager-single", &[]);
+    let st = Manager::command(&m.env, &["firefox"], &[])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -339,9 +365,36 @@ fn a_second_manager_switches_the_first_to_its_profile() {
 #[test]
 fn with_language_de_the_window_is_in_german() {
     unprivileged!("with_language_de_the_window_is_in_german");
-    let m = Manager::start_in("manager-de", &[], Some("de"), "Sandkästen");
+    let m = Manager::start_in("manager-de", &[], &[("LANGUAGE", "de")], "Sandkästen");
     m.x.screenshot("manager-de.png");
     m.action("show-profile", r#""xterm""#);
     m.wait_title("XTerm – Sandkästen");
     m.x.screenshot("manager-de-xterm.png");
+}
+
+/// The mean brightness (0 to 1) of the middle of the manager's content in a screenshot.
+fn brightness(shot: &std::path::Path) -> f64 {
+    let out = Command::new("convert")
+        .arg(shot)
+        .args(["-crop", "400x300+450+300", "+repage", "-colorspace", "Gray"])
+        .args(["-format", "%[fx:mean]", "info:"])
+        .output()
+        .unwrap();
+    stdout(&out).trim().parse().unwrap()
+}
+
+#[test]
+fn dark_style_follows_the_desktop() {
+    unprivileged!("dark_style_follows_the_desktop");
+    let light = Manager::start_in("manager-light", &["xterm"], &[], "XTerm");
+    let l = brightness(&light.x.screenshot("manager-light.png"));
+    drop(light);
+    let dark = Manager::start_in(
+        "manager-dark",
+        &["xterm"],
+        &[("ADW_DEBUG_COLOR_SCHEME", "prefer-dark")],
+        "XTerm",
+    );
+    let d = brightness(&dark.x.screenshot("manager-dark.png"));
+    assert!(l > 0.8 && d < 0.3, "light {l}, dark {d}");
 }

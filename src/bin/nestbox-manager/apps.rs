@@ -107,7 +107,7 @@ fn item(p: &Profile, changed: bool, own: bool, apps: &[AppInfo], path: &str) -> 
     Item {
         name: p.name.clone(),
         title: app
-            .map(|a| a.name.clone())
+            .map(local_name)
             .or_else(|| p.description.clone().filter(|_| program.is_none()))
             .unwrap_or_else(|| p.name.clone()),
         icon: app.and_then(|a| a.icon.clone()),
@@ -118,6 +118,21 @@ fn item(p: &Profile, changed: bool, own: bool, apps: &[AppInfo], path: &str) -> 
         error: None,
         grants: grants(p),
     }
+}
+
+/// An app's name in the user's language (GLib's list of languages, most wanted first), as
+/// menus show it.
+pub fn local_name(app: &AppInfo) -> String {
+    relm4::gtk::glib::language_names()
+        .iter()
+        .find_map(|lang| {
+            let lang = lang.split('.').next().unwrap_or(lang);
+            app.names
+                .iter()
+                .find(|(l, _)| l == lang)
+                .map(|(_, n)| n.clone())
+        })
+        .unwrap_or_else(|| app.name.clone())
 }
 
 /// The app entry of a profile: the one it names, else the one that runs its program.

@@ -7,6 +7,7 @@
 //! components hold view state only, and reach the disk through commands off the main loop.
 
 mod apps;
+mod bench;
 mod i18n;
 mod launch;
 mod new_profile;
@@ -23,6 +24,7 @@ use relm4::{adw, gtk, RelmApp};
 pub const APP_ID: &str = "org.nestbox.Manager";
 
 fn main() {
+    bench::start();
     i18n::init();
     let mut args = std::env::args().skip(1);
     let profile = match (args.next(), args.next()) {

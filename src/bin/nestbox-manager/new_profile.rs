@@ -75,9 +75,26 @@ impl SimpleComponent for NewProfile {
             q.is_empty() || row.widget_name().to_lowercase().contains(q.as_str())
         });
         let l = list.clone();
+        let qq = q.clone();
         search.connect_search_changed(move |e| {
-            *q.borrow_mut() = e.text().trim().to_lowercase();
+            *qq.borrow_mut() = e.text().trim().to_lowercase();
             l.invalidate_filter();
+        });
+        // Enter takes the first app that matches.
+        let l = list.clone();
+        search.connect_activate(move |e| {
+            *q.borrow_mut() = e.text().trim().to_lowercase();
+            let q = q.borrow();
+            let mut child = l.first_child();
+            while let Some(c) = child {
+                if let Some(row) = c.downcast_ref::<gtk::ListBoxRow>() {
+                    if q.is_empty() || row.widget_name().to_lowercase().contains(q.as_str()) {
+                        row.emit_activate();
+                        return;
+                    }
+                }
+                child = c.next_sibling();
+            }
         });
         let chosen: Rc<RefCell<Vec<AppInfo>>> = Rc::default();
         let c = chosen.clone();
@@ -110,7 +127,7 @@ impl SimpleComponent for NewProfile {
         }
         for app in &self.apps {
             let row = adw::ActionRow::builder()
-                .title(glib_escape(&app.name))
+                .title(glib_escape(&crate::apps::local_name(app)))
                 .subtitle(glib_escape(app.comment.as_deref().unwrap_or(&app.id)))
                 .activatable(true)
                 .build();

@@ -7,8 +7,11 @@ use nestbox::settings::Grant;
 use relm4::adw::prelude::*;
 use relm4::{adw, gtk, ComponentParts, ComponentSender, SimpleComponent};
 
+/// Whether a grant belongs in a column.
+type Belongs = fn(&Grant) -> bool;
+
 /// The columns: a title, the setting a mark leads to, and whether a grant belongs there.
-const COLUMNS: &[(&str, &str, fn(&Grant) -> bool)] = &[
+const COLUMNS: &[(&str, &str, Belongs)] = &[
     (N_("Your display"), "sandbox.x11", |g| {
         matches!(g, Grant::HostDisplay)
     }),

@@ -241,6 +241,7 @@ impl SimpleComponent for Sidebar {
             *q.borrow_mut() = entry.text().trim().to_lowercase();
             l.invalidate_filter();
             l.invalidate_headers();
+            crate::bench::searched(&l);
         });
         let quiet = Rc::new(RefCell::new(false));
         let s = sender.clone();

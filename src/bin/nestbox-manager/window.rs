@@ -40,7 +40,7 @@ pub enum Msg {
     Undo(String),
     NewFromApp,
     Apps(Vec<AppInfo>),
-    Create(AppInfo),
+    Create(Box<AppInfo>),
     Created(Result<String, String>),
     NameChosen(NameFor, String),
     Deleted(Result<String, String>),
@@ -48,6 +48,9 @@ pub enum Msg {
     About,
     FocusSearch,
 }
+
+/// An action's parameter read as a page's verb for a profile.
+type Verb = fn(glib::Variant) -> Option<(String, page::Output)>;
 
 /// What a name asked for is for.
 #[derive(Debug, Clone, Copy)]
@@ -158,8 +161,10 @@ impl Component for Window {
         window: adw::ApplicationWindow,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
-        // Run from a checkout, the app's icon is in data/.
-        if let Some(display) = gtk::gdk::Display::default() {
+        // Run from a checkout, the app's icon is in data/ (installed, in the icon theme).
+        let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let from_checkout = std::env::current_exe().is_ok_and(|e| e.starts_with(checkout));
+        if let Some(display) = gtk::gdk::Display::default().filter(|_| from_checkout) {
             let theme = gtk::IconTheme::for_display(&display);
             theme.add_search_path(concat!(env!("CARGO_MANIFEST_DIR"), "/data/icons"));
         }
@@ -186,7 +191,7 @@ impl Component for Window {
             .forward(sender.input_sender(), Msg::Stop);
         let new_profile = new_profile::NewProfile::builder()
             .launch(window.clone().upcast())
-            .forward(sender.input_sender(), Msg::Create);
+            .forward(sender.input_sender(), |app| Msg::Create(Box::new(app)));
 
         // The sidebar side.
         let side = gtk::Box::new(gtk::Orientation::Vertical, 0);
@@ -298,11 +303,7 @@ impl Component for Window {
         // The same verbs as the page's buttons, for scripts and tests over the session bus
         // (org.gtk.Actions): each acts on the profile shown, named again so that a call for
         // another profile does nothing.
-        let verbs: [(
-            &str,
-            &str,
-            fn(glib::Variant) -> Option<(String, page::Output)>,
-        ); 4] = [
+        let verbs: [(&str, &str, Verb); 4] = [
             ("set-setting", "(sss)", |v| {
                 let (name, id, value) = v.get::<(String, String, String)>()?;
                 let setting = nestbox::settings::find(&id)?;
@@ -436,6 +437,7 @@ impl Component for Window {
                 self.launchers = launchers.unwrap_or_default();
                 self.items = items;
                 self.sidebar.emit(sidebar::Input::Items(self.items.clone()));
+                crate::bench::profiles_shown(self.sidebar.widget());
                 self.overview.emit(self.items.clone());
                 if let Some(item) = self
                     .current_name()

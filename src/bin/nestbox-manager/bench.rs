@@ -1,0 +1,66 @@
+//! Timings for the benchmarks (scripts/bench-manager), when NESTBOX_MANAGER_BENCH is set: the
+//! time from the start of main to the first frame that shows the profiles, and from a change of
+//! the search text to the frame that shows its result, printed on stderr. With the value `exit`,
+//! the manager quits after that first frame, so that hyperfine can time whole starts.
+
+use relm4::gtk;
+use relm4::gtk::prelude::*;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+static START: OnceLock<Instant> = OnceLock::new();
+
+/// Note the start (first thing in main).
+pub fn start() {
+    START.get_or_init(Instant::now);
+}
+
+fn mode() -> Option<String> {
+    std::env::var("NESTBOX_MANAGER_BENCH").ok()
+}
+
+/// After the next frame `widget` is painted in, print `what` and the time since `since`.
+fn after_next_frame(
+    widget: &impl IsA<gtk::Widget>,
+    what: &'static str,
+    since: Instant,
+    exit: bool,
+) {
+    let Some(clock) = widget.frame_clock() else {
+        return;
+    };
+    let handler = std::rc::Rc::new(std::cell::Cell::new(None));
+    let h = handler.clone();
+    let c = clock.clone();
+    let id = clock.connect_after_paint(move |_| {
+        eprintln!("{what} {:.1} ms", since.elapsed().as_secs_f64() * 1000.0);
+        if let Some(id) = h.take() {
+            c.disconnect(id);
+        }
+        if exit {
+            std::process::exit(0);
+        }
+    });
+    handler.set(Some(id));
+    widget.queue_draw();
+}
+
+/// The profiles were just handed to the sidebar.
+pub fn profiles_shown(widget: &impl IsA<gtk::Widget>) {
+    let Some(mode) = mode() else { return };
+    let Some(start) = START.get().copied() else {
+        return;
+    };
+    let widget = widget.clone().upcast::<gtk::Widget>();
+    // Idle: after the sidebar made its rows.
+    gtk::glib::idle_add_local_once(move || {
+        after_next_frame(&widget, "first-frame", start, mode == "exit");
+    });
+}
+
+/// The search text just changed.
+pub fn searched(widget: &impl IsA<gtk::Widget>) {
+    if mode().is_some() {
+        after_next_frame(widget, "search-frame", Instant::now(), false);
+    }
+}
