@@ -386,8 +386,14 @@ fn brightness(shot: &std::path::Path) -> f64 {
 #[test]
 fn dark_style_follows_the_desktop() {
     unprivileged!("dark_style_follows_the_desktop");
+    // The title comes before the page is drawn: the first screenshot with something on it.
+    let shot = |m: &Manager, name: &str| {
+        wait_for(10, "the page drawn", || {
+            Some(brightness(&m.x.screenshot(name))).filter(|b| *b > 0.0)
+        })
+    };
     let light = Manager::start_in("manager-light", &["xterm"], &[], "XTerm");
-    let l = brightness(&light.x.screenshot("manager-light.png"));
+    let l = shot(&light, "manager-light.png");
     drop(light);
     let dark = Manager::start_in(
         "manager-dark",
@@ -395,6 +401,6 @@ fn dark_style_follows_the_desktop() {
         &[("ADW_DEBUG_COLOR_SCHEME", "prefer-dark")],
         "XTerm",
     );
-    let d = brightness(&dark.x.screenshot("manager-dark.png"));
+    let d = shot(&dark, "manager-dark.png");
     assert!(l > 0.8 && d < 0.3, "light {l}, dark {d}");
 }

@@ -47,6 +47,40 @@ impl Places {
     }
 }
 
+/// The places and the profiles, read on a thread of their own from the start of main, while GTK
+/// starts.
+pub struct Early(std::thread::JoinHandle<Result<Read, String>>);
+
+/// The places, and the profiles on them.
+pub type Read = (std::sync::Arc<Places>, Vec<Item>);
+
+impl Early {
+    pub fn start() -> Early {
+        Early(std::thread::spawn(|| {
+            let places = Places::probe()?;
+            let items = items(&places);
+            Ok((std::sync::Arc::new(places), items))
+        }))
+    }
+
+    /// Whether the reading is done (so that joining does not wait).
+    pub fn is_finished(&self) -> bool {
+        self.0.is_finished()
+    }
+
+    pub fn join(self) -> Result<Read, String> {
+        self.0
+            .join()
+            .unwrap_or_else(|_| Err("reading the profiles failed".to_string()))
+    }
+}
+
+impl std::fmt::Debug for Early {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Early")
+    }
+}
+
 /// One profile as the sidebar and the overview show it.
 #[derive(Debug, Clone)]
 pub struct Item {

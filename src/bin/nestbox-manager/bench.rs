@@ -64,3 +64,12 @@ pub fn searched(widget: &impl IsA<gtk::Widget>) {
         after_next_frame(widget, "search-frame", Instant::now(), false);
     }
 }
+
+/// A phase's time since start, in bench mode.
+pub fn mark(what: &str) {
+    if mode().is_some() {
+        if let Some(start) = START.get() {
+            eprintln!("{what} at {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+}

@@ -44,6 +44,10 @@ fn main() {
         }
     };
 
+    // The profiles are read while GTK starts (a second instance, which only passes its words on,
+    // leaves before this matters).
+    let early = apps::Early::start();
+
     // One manager a session: GApplication passes a second `nestbox-manager NAME`'s words to the
     // first over the session bus, which shows NAME and raises its window; the second one goes.
     let app = adw::Application::builder()
@@ -67,7 +71,7 @@ fn main() {
     }
     RelmApp::from_app(app)
         .with_args(words)
-        .run::<window::Window>(());
+        .run::<window::Window>(early);
 }
 
 /// Whether a manager already holds its name on the session bus.

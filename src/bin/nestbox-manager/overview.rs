@@ -29,6 +29,37 @@ const COLUMNS: &[(&str, &str, Belongs)] = &[
     }),
 ];
 
+/// Rows made with the view; the others come in chunks of [`CHUNK`] when the main loop is idle.
+const FIRST_ROWS: usize = 20;
+const CHUNK: usize = 20;
+
+/// One app's line: its name, and a mark in each column that grants it.
+fn add_row(grid: &gtk::Grid, row: usize, item: &Item, sender: &ComponentSender<Overview>) {
+    let r = row as i32 + 1;
+    let name = gtk::Label::new(Some(&item.title));
+    name.set_xalign(0.0);
+    name.set_margin_start(12);
+    name.set_hexpand(true);
+    grid.attach(&name, 0, r, 1, 1);
+    for (col, (title, setting, belongs)) in COLUMNS.iter().enumerate() {
+        if !item.grants.iter().any(|g| belongs(&g.grant)) {
+            continue;
+        }
+        let mark = gtk::Button::from_icon_name("dialog-warning-symbolic");
+        mark.add_css_class("flat");
+        mark.add_css_class("warning");
+        mark.set_halign(gtk::Align::Center);
+        mark.set_tooltip_text(Some(&format!("{} — {}", item.title, gettext(*title))));
+        mark.set_widget_name(&format!("mark:{}:{}", item.name, setting));
+        let snd = sender.clone();
+        let (p, s) = (item.name.clone(), setting.to_string());
+        mark.connect_clicked(move |_| {
+            let _ = snd.output((p.clone(), s.clone()));
+        });
+        grid.attach(&mark, col as i32 + 1, r, 1, 1);
+    }
+}
+
 pub struct Overview {
     items: Vec<Item>,
 }
@@ -96,36 +127,34 @@ impl SimpleComponent for Overview {
             l.set_justify(gtk::Justification::Center);
             grid.attach(&l, col as i32 + 1, 0, 1, 1);
         }
-        for (row, item) in self.items.iter().filter(|i| !i.abstraction).enumerate() {
-            let r = row as i32 + 1;
-            let name = gtk::Label::new(Some(&item.title));
-            name.set_xalign(0.0);
-            name.set_margin_start(12);
-            name.set_hexpand(true);
-            grid.attach(&name, 0, r, 1, 1);
-            for (col, (_, setting, belongs)) in COLUMNS.iter().enumerate() {
-                if !item.grants.iter().any(|g| belongs(&g.grant)) {
-                    continue;
-                }
-                let mark = gtk::Button::from_icon_name("dialog-warning-symbolic");
-                mark.add_css_class("flat");
-                mark.add_css_class("warning");
-                mark.set_halign(gtk::Align::Center);
-                mark.set_tooltip_text(Some(&format!(
-                    "{} — {}",
-                    item.title,
-                    gettext(COLUMNS[col].0)
-                )));
-                mark.set_widget_name(&format!("mark:{}:{}", item.name, setting));
-                let snd = sender.clone();
-                let (p, s) = (item.name.clone(), setting.to_string());
-                mark.connect_clicked(move |_| {
-                    let _ = snd.output((p.clone(), s.clone()));
-                });
-                grid.attach(&mark, col as i32 + 1, r, 1, 1);
-            }
+        // The first rows now, the rest a chunk at a time when the main loop is idle: the first
+        // frame does not wait for two hundred rows nobody sees yet.
+        let apps: Vec<Item> = self
+            .items
+            .iter()
+            .filter(|i| !i.abstraction)
+            .cloned()
+            .collect();
+        let first = apps.len().min(FIRST_ROWS);
+        for (row, item) in apps[..first].iter().enumerate() {
+            add_row(&grid, row, item, &sender);
         }
+        let rest = apps[first..].to_vec();
+        let g = grid.clone();
+        let mut next = 0;
+        relm4::gtk::glib::idle_add_local(move || {
+            for item in rest.iter().skip(next).take(CHUNK) {
+                add_row(&g, first + next, item, &sender);
+                next += 1;
+            }
+            if next < rest.len() && g.parent().is_some() {
+                relm4::gtk::glib::ControlFlow::Continue
+            } else {
+                relm4::gtk::glib::ControlFlow::Break
+            }
+        });
         bx.append(&grid);
         w.holder.set_child(Some(&bx));
+        crate::bench::mark("overview-built");
     }
 }

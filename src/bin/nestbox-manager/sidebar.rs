@@ -36,6 +36,28 @@ pub struct Widgets {
     list: gtk::ListBox,
     /// Set while rows are being made, so the selection that makes is not taken for a click.
     quiet: Rc<RefCell<bool>>,
+    /// Counts fills, so that rows still to come from an earlier one are dropped.
+    generation: Rc<std::cell::Cell<u64>>,
+}
+
+/// Rows made with the list; the others come in chunks of [`CHUNK`] when the main loop is idle.
+const FIRST_ROWS: usize = 30;
+const CHUNK: usize = 40;
+
+/// Select the row of `target`, where it is (yet).
+fn select_row(list: &gtk::ListBox, target: &Target) {
+    let mut child = list.first_child();
+    while let Some(c) = child {
+        if let Some(row) = c.downcast_ref::<gtk::ListBoxRow>() {
+            if row_target(row).as_ref() == Some(target) {
+                if list.selected_row().as_ref() != Some(row) {
+                    list.select_row(Some(row));
+                }
+                return;
+            }
+        }
+        child = c.next_sibling();
+    }
 }
 
 fn row_target(row: &gtk::ListBoxRow) -> Option<Target> {
@@ -53,9 +75,12 @@ fn row_target(row: &gtk::ListBoxRow) -> Option<Target> {
 fn matches(row: &gtk::ListBoxRow, q: &str) -> bool {
     match row_target(row) {
         Some(Target::Profile(name)) if !q.is_empty() => {
+            // The app's name is the row's first label.
             let title = row
-                .downcast_ref::<adw::ActionRow>()
-                .map(|r| r.title().to_lowercase())
+                .child()
+                .and_then(|line| line.first_child()?.next_sibling()?.first_child())
+                .and_then(|l| l.downcast::<gtk::Label>().ok())
+                .map(|l| l.text().to_lowercase())
                 .unwrap_or_default();
             name.to_lowercase().contains(q) || title.contains(q)
         }
@@ -71,14 +96,16 @@ fn mark(icon: &str, tooltip: &str) -> gtk::Image {
     image
 }
 
+/// A profile's row: icon, app name, profile name (or why not), marks. Plain boxes and labels, not
+/// an AdwActionRow: two hundred of those take a noticeable part of the first frame.
 fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
-    let row = adw::ActionRow::builder()
-        .title(glib_escape(&item.title))
-        .build();
+    let row = gtk::ListBoxRow::new();
     row.set_widget_name(&format!("profile:{}", item.name));
-    if item.title != item.name {
-        row.set_subtitle(&glib_escape(&item.name));
-    }
+    let line = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+    line.set_margin_top(6);
+    line.set_margin_bottom(6);
+    line.set_margin_start(6);
+    line.set_margin_end(6);
     let icon = match &item.icon {
         Some(i) if i.starts_with('/') => gtk::Image::from_file(i),
         Some(i) => gtk::Image::from_icon_name(i),
@@ -86,17 +113,39 @@ fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
         None => gtk::Image::from_icon_name("application-x-executable"),
     };
     icon.set_pixel_size(32);
+    line.append(&icon);
+    let words = gtk::Box::new(gtk::Orientation::Vertical, 2);
+    words.set_hexpand(true);
+    words.set_valign(gtk::Align::Center);
+    let title = gtk::Label::new(Some(&item.title));
+    title.set_xalign(0.0);
+    title.set_ellipsize(relm4::gtk::pango::EllipsizeMode::End);
+    words.append(&title);
+    let subtitle = if item.error.is_some() {
+        Some(gettext("Does not load: open it to see why"))
+    } else if item.missing {
+        Some(gettext("Not installed"))
+    } else {
+        (item.title != item.name).then(|| item.name.clone())
+    };
+    if let Some(text) = subtitle {
+        let sub = gtk::Label::new(Some(&text));
+        sub.set_xalign(0.0);
+        sub.set_wrap(true);
+        sub.add_css_class("caption");
+        sub.add_css_class("dim-label");
+        words.append(&sub);
+    }
+    line.append(&words);
     if item.abstraction {
         row.add_css_class("abstraction");
     }
-    row.add_prefix(&icon);
     if let Some(error) = &item.error {
-        row.add_suffix(&mark("dialog-error-symbolic", error));
-        row.set_subtitle(&glib_escape(&gettext("Does not load: open it to see why")));
+        line.append(&mark("dialog-error-symbolic", error));
         row.add_css_class("error");
     }
     if running {
-        row.add_suffix(&mark("media-playback-start-symbolic", &gettext("Running")));
+        line.append(&mark("media-playback-start-symbolic", &gettext("Running")));
     }
     if item.changed || (item.own && !item.abstraction) {
         let what = if item.changed {
@@ -104,16 +153,16 @@ fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
         } else {
             gettext("Your own profile")
         };
-        row.add_suffix(&mark("document-edit-symbolic", &what));
+        line.append(&mark("document-edit-symbolic", &what));
     }
     if item.missing {
-        row.add_suffix(&mark(
+        line.append(&mark(
             "action-unavailable-symbolic",
             &gettext("App not installed"),
         ));
-        row.set_subtitle(&glib_escape(&gettext("Not installed")));
     }
-    row.upcast()
+    row.set_child(Some(&line));
+    row
 }
 
 fn nav_row(name: &str, title: &str, icon: &str) -> gtk::ListBoxRow {
@@ -149,27 +198,45 @@ impl Sidebar {
             &running,
             "media-playback-start-symbolic",
         ));
-        for abstractions in [false, true] {
-            for item in self.items.iter().filter(|i| i.abstraction == abstractions) {
-                w.list
-                    .append(&profile_row(item, self.running.contains(&item.name)));
-            }
+        // The first rows now, the rest a chunk at a time when the main loop is idle (a list box
+        // lays out every row, seen or not): the first frame shows the list's top at once.
+        let rows: Vec<(Item, bool)> = [false, true]
+            .iter()
+            .flat_map(|a| self.items.iter().filter(move |i| i.abstraction == *a))
+            .map(|i| (i.clone(), self.running.contains(&i.name)))
+            .collect();
+        let generation = w.generation.get() + 1;
+        w.generation.set(generation);
+        let first = rows.len().min(FIRST_ROWS);
+        for (item, running) in &rows[..first] {
+            w.list.append(&profile_row(item, *running));
         }
+        let (list, quiet, current) = (w.list.clone(), w.quiet.clone(), w.generation.clone());
+        let selected = self.selected.clone();
+        let mut next = first;
+        relm4::gtk::glib::idle_add_local(move || {
+            if current.get() != generation {
+                return relm4::gtk::glib::ControlFlow::Break;
+            }
+            *quiet.borrow_mut() = true;
+            for (item, running) in rows.iter().skip(next).take(CHUNK) {
+                list.append(&profile_row(item, *running));
+                next += 1;
+            }
+            select_row(&list, &selected);
+            *quiet.borrow_mut() = false;
+            if next < rows.len() {
+                relm4::gtk::glib::ControlFlow::Continue
+            } else {
+                relm4::gtk::glib::ControlFlow::Break
+            }
+        });
         self.select_row(w);
         *w.quiet.borrow_mut() = false;
     }
 
     fn select_row(&self, w: &Widgets) {
-        let mut child = w.list.first_child();
-        while let Some(c) = child {
-            if let Some(row) = c.downcast_ref::<gtk::ListBoxRow>() {
-                if row_target(row).as_ref() == Some(&self.selected) {
-                    w.list.select_row(Some(row));
-                    return;
-                }
-            }
-            child = c.next_sibling();
-        }
+        select_row(&w.list, &self.selected);
     }
 }
 
@@ -208,9 +275,7 @@ impl SimpleComponent for Sidebar {
         list.set_filter_func(move |row| matches(row, &q.borrow()));
         list.set_header_func(|row, before| {
             let section = |r: &gtk::ListBoxRow| {
-                let abstraction = r.widget_name().starts_with("profile:")
-                    && r.downcast_ref::<adw::ActionRow>()
-                        .is_some_and(|a| a.has_css_class("abstraction"));
+                let abstraction = r.has_css_class("abstraction");
                 match row_target(r) {
                     Some(Target::Profile(_)) if abstraction => 2,
                     Some(Target::Profile(_)) => 1,
@@ -279,7 +344,11 @@ impl SimpleComponent for Sidebar {
             running: BTreeSet::new(),
             selected: Target::Overview,
         };
-        let widgets = Widgets { list, quiet };
+        let widgets = Widgets {
+            list,
+            quiet,
+            generation: Rc::default(),
+        };
         model.fill(&widgets);
         ComponentParts { model, widgets }
     }
@@ -297,7 +366,9 @@ impl SimpleComponent for Sidebar {
         let key = state_key(self);
         if w.list.widget_name() != key {
             w.list.set_widget_name(&key);
+            crate::bench::mark("sidebar-fill");
             self.fill(w);
+            crate::bench::mark("sidebar-filled");
         } else {
             *w.quiet.borrow_mut() = true;
             self.select_row(w);

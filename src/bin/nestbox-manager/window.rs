@@ -20,7 +20,8 @@ use std::time::Duration;
 
 #[derive(Debug)]
 pub enum Msg {
-    Probed(Result<Arc<Places>, String>),
+    /// The places, and the profiles read with them.
+    Probed(Result<Arc<Places>, String>, Vec<Item>),
     Loaded(Vec<Item>),
     Select(Target),
     ShowProfile(String),
@@ -68,6 +69,8 @@ pub struct Window {
     /// Profiles saved while their sandbox ran: it runs the old settings until restarted.
     stale: BTreeSet<String>,
     launchers: BTreeSet<String>,
+    /// A profile asked for before the list held it ("NAME\nSETTING"): shown once it does.
+    pending: Option<String>,
     sidebar: Controller<sidebar::Sidebar>,
     page: Controller<page::Page>,
     overview: Controller<overview::Overview>,
@@ -107,7 +110,12 @@ impl Window {
 
     fn reload_items(&self, sender: &ComponentSender<Self>) {
         let Some(places) = self.places() else { return };
-        sender.spawn_oneshot_command(move || Msg::Loaded(apps::items(&places)));
+        sender.spawn_oneshot_command(move || {
+            crate::bench::mark("items-start");
+            let items = apps::items(&places);
+            crate::bench::mark("items-done");
+            Msg::Loaded(items)
+        });
     }
 
     fn running_names(&self) -> BTreeSet<String> {
@@ -145,7 +153,8 @@ impl Component for Window {
     type CommandOutput = Msg;
     type Input = Msg;
     type Output = ();
-    type Init = ();
+    /// What main started reading before GTK started (the places, the profiles).
+    type Init = crate::apps::Early;
     type Root = adw::ApplicationWindow;
     type Widgets = Widgets;
 
@@ -157,7 +166,7 @@ impl Component for Window {
     }
 
     fn init(
-        _: (),
+        early: crate::apps::Early,
         window: adw::ApplicationWindow,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
@@ -248,6 +257,9 @@ impl Component for Window {
         content.append(&restart);
         let stack = gtk::Stack::new();
         stack.set_vexpand(true);
+        // Only the page shown is measured.
+        stack.set_hhomogeneous(false);
+        stack.set_vhomogeneous(false);
         stack.add_named(overview.widget(), Some("overview"));
         stack.add_named(running.widget(), Some("running"));
         stack.add_named(page.widget(), Some("page"));
@@ -347,7 +359,18 @@ impl Component for Window {
             GtkWindowExt::set_focus(&window, Some(&entry));
         }
 
-        sender.spawn_oneshot_command(|| Msg::Probed(Places::probe().map(Arc::new)));
+        crate::bench::mark("window-made");
+        // Read by now, as a rule: then the first frame already has the profiles; else they come
+        // when the reading ends, off the main loop.
+        let read = |early: crate::apps::Early| match early.join() {
+            Ok((places, items)) => Msg::Probed(Ok(places), items),
+            Err(e) => Msg::Probed(Err(e), Vec::new()),
+        };
+        if early.is_finished() {
+            sender.input(read(early));
+        } else {
+            sender.spawn_oneshot_command(move || read(early));
+        }
         let s = sender.clone();
         glib::timeout_add_local(Duration::from_secs(1), move || {
             s.input(Msg::Tick);
@@ -362,6 +385,7 @@ impl Component for Window {
             sandboxes: Vec::new(),
             stale: BTreeSet::new(),
             launchers: BTreeSet::new(),
+            pending: None,
             sidebar,
             page,
             overview,
@@ -398,7 +422,8 @@ impl Component for Window {
         _: &Self::Root,
     ) {
         match msg {
-            Msg::Probed(Ok(places)) => {
+            Msg::Probed(Ok(places), items) => {
+                crate::bench::mark("probed");
                 // A profile file changed on disk (by hand, by another program) reloads.
                 let dir = gio::File::for_path(places.user_dir());
                 let _ = std::fs::create_dir_all(places.user_dir());
@@ -422,11 +447,25 @@ impl Component for Window {
                     self._monitor = Some(m);
                 }
                 self.places = Some(places);
-                self.reload_items(&sender);
+                sender.input(Msg::Loaded(items));
                 sender.input(Msg::Tick);
             }
-            Msg::Probed(Err(e)) => toast(w, &e),
+            Msg::Probed(Err(e), _) => toast(w, &e),
             Msg::Loaded(items) => {
+                if let Some(arg) = self.pending.clone() {
+                    let name = arg.split('\n').next().unwrap_or_default();
+                    if !items.iter().any(|i| i.name == name) {
+                        self.pending = None;
+                        toast(
+                            w,
+                            &fill("There is no profile named {name}", &[("name", name)]),
+                        );
+                    } else {
+                        let arg = arg.trim_end_matches('\n').to_string();
+                        sender.input(Msg::ShowProfile(arg));
+                    }
+                }
+                crate::bench::mark("loaded");
                 let launchers = self.places().map(|p| {
                     let l = nestbox::desktop::launchers::Launchers::new(&p.facts);
                     l.installed()
@@ -496,16 +535,23 @@ impl Component for Window {
                     None => (arg, None),
                 };
                 w.window.present();
-                if !self.items.iter().any(|i| i.name == name)
-                    && self.places.is_some()
-                    && !self.items.is_empty()
-                {
-                    toast(
-                        w,
-                        &fill("There is no profile named {name}", &[("name", &name)]),
-                    );
+                if !self.items.iter().any(|i| i.name == name) {
+                    // Not read yet, or made since the list was read: read it, then show it.
+                    let again = self
+                        .pending
+                        .replace(format!("{name}\n{}", setting.unwrap_or_default()));
+                    if self.places.is_some() && again.is_none() {
+                        self.reload_items(&sender);
+                    } else if again.is_some() && self.places.is_some() {
+                        toast(
+                            w,
+                            &fill("There is no profile named {name}", &[("name", &name)]),
+                        );
+                        self.pending = None;
+                    }
                     return;
                 }
+                self.pending = None;
                 self.update_with_view(
                     w,
                     Msg::Select(Target::Profile(name)),
