@@ -99,11 +99,19 @@ pub struct Item {
     /// Why the profile does not load, when it does not.
     pub error: Option<String>,
     pub grants: Vec<GrantLine>,
+    /// nestbox installed a launcher for it (the "Show in app menu" switch).
+    pub launcher: bool,
 }
 
 /// Every profile on the search path, in name order.
 pub fn items(places: &Places) -> Vec<Item> {
     let apps = find::all_apps(&places.app_dirs);
+    let launchers: std::collections::BTreeSet<String> =
+        nestbox::desktop::launchers::Launchers::new(&places.facts)
+            .installed()
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect();
     let entries = places.search.list();
     let path = places
         .facts
@@ -118,7 +126,10 @@ pub fn items(places: &Places) -> Vec<Item> {
             let own = e.kind == SourceKind::User
                 && !entries.iter().any(|o| o.name == e.name && o.shadowed);
             match places.search.load(&e.name) {
-                Ok(p) => item(&p, e.changed, own, &apps, &path),
+                Ok(p) => Item {
+                    launcher: launchers.contains(&e.name),
+                    ..item(&p, e.changed, own, &apps, &path)
+                },
                 Err(err) => Item {
                     name: e.name.clone(),
                     title: e.name.clone(),
@@ -129,6 +140,7 @@ pub fn items(places: &Places) -> Vec<Item> {
                     missing: false,
                     error: Some(err.to_string()),
                     grants: Vec::new(),
+                    launcher: launchers.contains(&e.name),
                 },
             }
         })
@@ -151,6 +163,7 @@ fn item(p: &Profile, changed: bool, own: bool, apps: &[AppInfo], path: &str) -> 
         missing: program.is_some_and(|prog| !installed(prog, path)),
         error: None,
         grants: grants(p),
+        launcher: false,
     }
 }
 

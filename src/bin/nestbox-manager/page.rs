@@ -43,6 +43,8 @@ pub enum Output {
     ResetAll,
     Run,
     Stop,
+    /// Stop and run again (the window's restart bar; the `restart` action).
+    Restart,
     Launcher(bool),
     OpenHome,
     ShowText,

@@ -48,6 +48,13 @@ pub enum Msg {
     LauncherSet(Result<bool, String>),
     About,
     FocusSearch,
+    /// Stop the profile shown's sandbox and run it again (the restart bar).
+    Restart,
+    Restarted(Result<String, String>),
+    /// A profile's files, to show.
+    Text(String, String),
+    /// A profile was saved; whether its sandbox runs (then it runs the old settings).
+    ChangedWhile(String, bool),
 }
 
 /// An action's parameter read as a page's verb for a profile.
@@ -251,7 +258,7 @@ impl Component for Window {
         restart_button.add_css_class("suggested-action");
         restart_button.set_widget_name("restart");
         let s = sender.clone();
-        restart_button.connect_clicked(move |_| s.input(Msg::Page(page::Output::Stop)));
+        restart_button.connect_clicked(move |_| s.input(Msg::Restart));
         bar.append(&restart_button);
         let restart = gtk::Revealer::builder().child(&bar).build();
         content.append(&restart);
@@ -315,7 +322,7 @@ impl Component for Window {
         // The same verbs as the page's buttons, for scripts and tests over the session bus
         // (org.gtk.Actions): each acts on the profile shown, named again so that a call for
         // another profile does nothing.
-        let verbs: [(&str, &str, Verb); 4] = [
+        let verbs: [(&str, &str, Verb); 5] = [
             ("set-setting", "(sss)", |v| {
                 let (name, id, value) = v.get::<(String, String, String)>()?;
                 let setting = nestbox::settings::find(&id)?;
@@ -332,6 +339,9 @@ impl Component for Window {
             }),
             ("stop", "s", |v| {
                 Some((v.get::<String>()?, page::Output::Stop))
+            }),
+            ("restart", "s", |v| {
+                Some((v.get::<String>()?, page::Output::Restart))
             }),
             ("show-in-app-menu", "(sb)", |v| {
                 let (name, on) = v.get::<(String, bool)>()?;
@@ -466,14 +476,11 @@ impl Component for Window {
                     }
                 }
                 crate::bench::mark("loaded");
-                let launchers = self.places().map(|p| {
-                    let l = nestbox::desktop::launchers::Launchers::new(&p.facts);
-                    l.installed()
-                        .into_iter()
-                        .map(|(_, n)| n)
-                        .collect::<BTreeSet<_>>()
-                });
-                self.launchers = launchers.unwrap_or_default();
+                self.launchers = items
+                    .iter()
+                    .filter(|i| i.launcher)
+                    .map(|i| i.name.clone())
+                    .collect();
                 self.items = items;
                 self.sidebar.emit(sidebar::Input::Items(self.items.clone()));
                 crate::bench::profiles_shown(self.sidebar.widget());
@@ -591,6 +598,14 @@ impl Component for Window {
             Msg::Applied(_, Ok(s)) => {
                 let name = s.name.clone();
                 self.settings = Some(*s);
+                // The list shown may be a second old: ask the registry now.
+                if let Some(places) = self.places() {
+                    let n = name.clone();
+                    sender.spawn_oneshot_command(move || {
+                        let running = apps::sandboxes(&places).iter().any(|s| s.profile == n);
+                        Msg::ChangedWhile(n, running)
+                    });
+                }
                 if self.running_names().contains(&name) {
                     self.stale.insert(name.clone());
                     w.restart.set_reveal_child(true);
@@ -773,6 +788,55 @@ impl Component for Window {
                 self.show_page();
             }
             Msg::About => about(&w.window),
+            Msg::Restart => {
+                let (Some(places), Some(name)) = (self.places(), self.current_name()) else {
+                    return;
+                };
+                let Some(registry) = places.registry.clone() else {
+                    return;
+                };
+                toast(w, &fill("Restarting {name}…", &[("name", &name)]));
+                sender.spawn_oneshot_command(move || {
+                    let now = apps::sandboxes(&places);
+                    let target = now
+                        .iter()
+                        .find(|s| s.name == name)
+                        .or_else(|| now.iter().find(|s| s.profile == name))
+                        .map(|s| s.name.clone());
+                    let stopped = match target {
+                        Some(t) => nestbox::running::stop(&registry, &t, Duration::from_secs(10))
+                            .map(|_| name)
+                            .map_err(|e| e.to_string()),
+                        None => Ok(name),
+                    };
+                    Msg::Restarted(stopped)
+                });
+            }
+            Msg::Restarted(Ok(name)) => {
+                w.restart.set_reveal_child(false);
+                self.stale.remove(&name);
+                self.sandboxes.retain(|s| s.profile != name);
+                if self.current_name().as_deref() == Some(&name) {
+                    self.page_output(w, page::Output::Run, &sender);
+                }
+            }
+            Msg::Restarted(Err(e)) => toast(w, &e),
+            Msg::Text(name, text) => show_text(&w.window, &name, &text),
+            Msg::ChangedWhile(name, running) => {
+                if running {
+                    self.stale.insert(name.clone());
+                    if self.current_name().as_deref() == Some(&name) {
+                        w.restart.set_reveal_child(true);
+                        eprintln!(
+                            "nestbox-manager: {}",
+                            fill(
+                                "{name} is running with its old settings",
+                                &[("name", &name)]
+                            )
+                        );
+                    }
+                }
+            }
             Msg::FocusSearch => {
                 w.leaflet.navigate(adw::NavigationDirection::Back);
                 if let Some(entry) = sidebar::search_entry(self.sidebar.widget()) {
@@ -853,6 +917,7 @@ impl Window {
                     }
                 });
             }
+            page::Output::Restart => sender.input(Msg::Restart),
             page::Output::Launcher(on) => {
                 sender.spawn_oneshot_command(move || {
                     let l = nestbox::desktop::launchers::Launchers::new(&places.facts);
@@ -884,8 +949,16 @@ impl Window {
                 }
             }
             page::Output::ShowText => {
-                if let Some(s) = &self.settings {
-                    show_text(&w.window, s);
+                if let Some(s) = self.settings.clone() {
+                    sender.spawn_oneshot_command(move || {
+                        let mut text = String::new();
+                        for f in &s.profile.files {
+                            text.push_str(&format!("# {}\n", f.display()));
+                            text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
+                            text.push('\n');
+                        }
+                        Msg::Text(s.name.clone(), text)
+                    });
                 }
             }
             page::Output::Duplicate => ask_name(&w.window, NameFor::Duplicate, &name, sender),
@@ -1020,29 +1093,23 @@ fn ask_name(
 }
 
 /// The profile's TOML as the user's file holds it, and the whole profile as it resolves.
-fn show_text(parent: &adw::ApplicationWindow, s: &ProfileSettings) {
+fn show_text(parent: &adw::ApplicationWindow, name: &str, text: &str) {
     let window = adw::Window::builder()
         .transient_for(parent)
         .modal(true)
         .default_width(640)
         .default_height(560)
-        .title(fill("{name} as TOML", &[("name", &s.name)]))
+        .title(fill("{name} as TOML", &[("name", name)]))
         .build();
     let bx = gtk::Box::new(gtk::Orientation::Vertical, 0);
     bx.append(&adw::HeaderBar::new());
-    let mut text = String::new();
-    for f in &s.profile.files {
-        text.push_str(&format!("# {}\n", f.display()));
-        text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
-        text.push('\n');
-    }
     let view = gtk::TextView::builder()
         .editable(false)
         .monospace(true)
         .top_margin(12)
         .left_margin(12)
         .build();
-    view.buffer().set_text(&text);
+    view.buffer().set_text(text);
     let scrolled = gtk::ScrolledWindow::builder()
         .vexpand(true)
         .child(&view)
