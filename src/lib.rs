@@ -19,6 +19,7 @@ pub mod atomic;
 pub mod cli;
 pub mod desktop;
 pub mod host;
+pub mod launch;
 pub mod logs;
 pub mod plan;
 pub mod profile;

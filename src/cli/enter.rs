@@ -54,11 +54,11 @@ pub fn enter(args: EnterArgs) -> i32 {
     let join = JoinArgs { argv: &argv };
     // A pseudo-terminal of its own: the shell's job control is inside, and nothing it leaves
     // behind holds the caller's terminal once it returns.
-    let mut relay = match super::run::open_relay(SuspendKey::PassedOn) {
+    let mut relay = match crate::launch::open_relay(SuspendKey::PassedOn) {
         Ok(r) => r,
-        Err(code) => return code,
+        Err(e) => return fail(&e, e.exit_code()),
     };
-    let mut watch = super::run::Copying {
+    let mut watch = crate::launch::Copying {
         tee: None,
         relay: relay.as_mut(),
         joined: true,

@@ -11,7 +11,6 @@ mod logs;
 mod profile;
 mod ps;
 mod run;
-mod share;
 mod stop;
 mod target;
 
