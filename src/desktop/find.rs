@@ -69,21 +69,26 @@ pub fn find_by_id(dirs: &[PathBuf], id: &str) -> Result<AppInfo, DesktopError> {
     })
 }
 
+/// The desktop entries' file names in `dir`, in order (none when it cannot be read).
+fn entry_names(dir: &Path) -> Vec<String> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = read
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".desktop") && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
 /// The entry that runs `program`: shown in menus if one is, not hidden, not nestbox's; the first
 /// directory first, file names in order. Entries that cannot be read are passed over.
 pub fn find_by_program(dirs: &[PathBuf], program: &str) -> Option<AppInfo> {
     let mut seen: Vec<String> = Vec::new();
     let mut fallback = None;
     for dir in dirs {
-        let Ok(read) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut names: Vec<String> = read
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".desktop") && !n.starts_with('.'))
-            .collect();
-        names.sort();
-        for name in names {
+        for name in entry_names(dir) {
             if seen.contains(&name) {
                 continue;
             }
@@ -113,15 +118,7 @@ pub fn all_apps(dirs: &[PathBuf]) -> Vec<AppInfo> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for dir in dirs {
-        let Ok(read) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut names: Vec<String> = read
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".desktop") && !n.starts_with('.'))
-            .collect();
-        names.sort();
-        for name in names {
+        for name in entry_names(dir) {
             if !seen.insert(name.clone()) {
                 continue;
             }

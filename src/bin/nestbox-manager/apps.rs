@@ -232,6 +232,16 @@ pub fn sandboxes(places: &Places) -> Vec<Sandbox> {
         .collect()
 }
 
+/// The running sandbox of profile `name`, as the registry says now: the one named after it
+/// first, else another instance of it.
+pub fn sandbox_of(places: &Places, name: &str) -> Option<String> {
+    let now = sandboxes(places);
+    now.iter()
+        .find(|s| s.name == name)
+        .or_else(|| now.iter().find(|s| s.profile == name))
+        .map(|s| s.name.clone())
+}
+
 /// The installed apps, for "New profile from an installed app".
 pub fn installed_apps(places: &Places) -> Vec<AppInfo> {
     find::all_apps(&places.app_dirs)

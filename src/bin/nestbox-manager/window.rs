@@ -797,12 +797,7 @@ impl Component for Window {
                 };
                 toast(w, &fill("Restarting {name}…", &[("name", &name)]));
                 sender.spawn_oneshot_command(move || {
-                    let now = apps::sandboxes(&places);
-                    let target = now
-                        .iter()
-                        .find(|s| s.name == name)
-                        .or_else(|| now.iter().find(|s| s.profile == name))
-                        .map(|s| s.name.clone());
+                    let target = apps::sandbox_of(&places, &name);
                     let stopped = match target {
                         Some(t) => nestbox::running::stop(&registry, &t, Duration::from_secs(10))
                             .map(|_| name)
@@ -903,12 +898,7 @@ impl Window {
                 // A sandbox of this profile, the one named after it first, as the registry says
                 // now (the list shown may be a second old).
                 sender.spawn_oneshot_command(move || {
-                    let now = apps::sandboxes(&places);
-                    let target = now
-                        .iter()
-                        .find(|s| s.name == name)
-                        .or_else(|| now.iter().find(|s| s.profile == name))
-                        .map(|s| s.name.clone());
+                    let target = apps::sandbox_of(&places, &name);
                     match target {
                         Some(t) => Msg::Stop(t),
                         None => {
