@@ -221,6 +221,102 @@ fn a_new_profile_is_made_from_an_installed_app() {
 }
 
 #[test]
+fn duplicate_rename_and_delete_a_profile() {
+    unprivileged!("duplicate_rename_and_delete_a_profile");
+    let m = Manager::start("manager-copies", &["xterm"]);
+    m.wait_title("XTerm – Sandboxes");
+    // Each dialog is asked for as its button asks, then answered with keys.
+    let answer = |verb: &str, profile: &str, keys: &dyn Fn()| {
+        m.action(verb, &format!("{profile:?}"));
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        keys();
+    };
+    let m = &m;
+    let named = |name: &'static str| {
+        move || {
+            m.key(&["ctrl+a"]);
+            m.type_text(name);
+            m.key(&["Return"]);
+        }
+    };
+    answer("duplicate", "xterm", &named("myterm"));
+    let copy = m.user_file("myterm");
+    m.wait(10, "the copy", || copy.is_file().then_some(()));
+    assert_eq!(
+        fs::read_to_string(&copy).unwrap(),
+        "extends = [\"xterm\"]\n"
+    );
+    assert!(m
+        .env
+        .run(&["check", copy.to_str().unwrap()])
+        .status
+        .success());
+    m.wait(10, "the copy shown", || {
+        m.log().contains("Made the profile myterm").then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    answer("rename", "myterm", &named("myterm2"));
+    let renamed = m.user_file("myterm2");
+    m.wait(10, "the renamed file", || {
+        (renamed.is_file() && !copy.exists()).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Enter alone keeps the file.
+    answer("delete", "myterm2", &|| m.key(&["Return"]));
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(renamed.is_file());
+    // Delete, chosen.
+    answer("delete", "myterm2", &|| m.key(&["Tab", "Return"]));
+    m.wait(10, "the profile deleted", || {
+        (!renamed.exists()).then_some(())
+    });
+    // The shipped profile is untouched, and still there.
+    assert!(!m.user_file("xterm").exists());
+    assert!(m.env.run(&["explain", "xterm"]).status.success());
+}
+
+#[test]
+fn the_window_size_is_remembered() {
+    unprivileged!("the_window_size_is_remembered");
+    let mut m = Manager::start("manager-size", &[]);
+    let st =
+        m.x.client("xdotool")
+            .args([
+                "search",
+                "--name",
+                "^Sandboxes$",
+                "windowsize",
+                "1100",
+                "640",
+            ])
+            .status()
+            .unwrap();
+    assert!(st.success());
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    m.key(&["ctrl+w"]);
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while m.alive() {
+        assert!(
+            std::time::Instant::now() < end,
+            "ctrl+w did not close the window"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let child = Manager::command(&m.env, &[], &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    m.child = child;
+    m.wait_title("Sandboxes");
+    let size = m.wait(10, "the window's size", || {
+        m.x.geometry("\"Sandboxes\"")
+            .filter(|g| g.starts_with("1100x640"))
+    });
+    assert!(size.starts_with("1100x640"), "{size}");
+}
+
+#[test]
 fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
     unprivileged!("a_change_is_saved_as_a_user_profile_that_explain_reflects");
     let m = Manager::start("manager-change", &["xterm"]);

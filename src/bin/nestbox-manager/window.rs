@@ -322,7 +322,7 @@ impl Component for Window {
         // The same verbs as the page's buttons, for scripts and tests over the session bus
         // (org.gtk.Actions): each acts on the profile shown, named again so that a call for
         // another profile does nothing.
-        let verbs: [(&str, &str, Verb); 5] = [
+        let verbs: [(&str, &str, Verb); 8] = [
             ("set-setting", "(sss)", |v| {
                 let (name, id, value) = v.get::<(String, String, String)>()?;
                 let setting = nestbox::settings::find(&id)?;
@@ -342,6 +342,15 @@ impl Component for Window {
             }),
             ("restart", "s", |v| {
                 Some((v.get::<String>()?, page::Output::Restart))
+            }),
+            ("duplicate", "s", |v| {
+                Some((v.get::<String>()?, page::Output::Duplicate))
+            }),
+            ("rename", "s", |v| {
+                Some((v.get::<String>()?, page::Output::Rename))
+            }),
+            ("delete", "s", |v| {
+                Some((v.get::<String>()?, page::Output::Delete))
             }),
             ("show-in-app-menu", "(sb)", |v| {
                 let (name, on) = v.get::<(String, bool)>()?;
@@ -967,6 +976,9 @@ impl Window {
                 dialog.add_response("cancel", &gettext("Cancel"));
                 dialog.add_response("delete", &gettext("Delete"));
                 dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+                // Enter and Escape keep the file: deleting takes choosing Delete.
+                dialog.set_default_response(Some("cancel"));
+                dialog.set_close_response("cancel");
                 let s = sender.clone();
                 dialog.connect_response(None, move |_, r| {
                     if r == "delete" {
