@@ -38,6 +38,8 @@ pub struct Widgets {
     quiet: Rc<RefCell<bool>>,
     /// Counts fills, so that rows still to come from an earlier one are dropped.
     generation: Rc<std::cell::Cell<u64>>,
+    /// The row to select, for rows still to come.
+    selected: Rc<RefCell<Target>>,
 }
 
 /// Rows made with the list; the others come in chunks of [`CHUNK`] when the main loop is idle.
@@ -212,7 +214,7 @@ impl Sidebar {
             w.list.append(&profile_row(item, *running));
         }
         let (list, quiet, current) = (w.list.clone(), w.quiet.clone(), w.generation.clone());
-        let selected = self.selected.clone();
+        let selected = w.selected.clone();
         let mut next = first;
         relm4::gtk::glib::idle_add_local(move || {
             if current.get() != generation {
@@ -223,7 +225,7 @@ impl Sidebar {
                 list.append(&profile_row(item, *running));
                 next += 1;
             }
-            select_row(&list, &selected);
+            select_row(&list, &selected.borrow());
             *quiet.borrow_mut() = false;
             if next < rows.len() {
                 relm4::gtk::glib::ControlFlow::Continue
@@ -236,6 +238,7 @@ impl Sidebar {
     }
 
     fn select_row(&self, w: &Widgets) {
+        *w.selected.borrow_mut() = self.selected.clone();
         select_row(&w.list, &self.selected);
     }
 }
@@ -348,6 +351,7 @@ impl SimpleComponent for Sidebar {
             list,
             quiet,
             generation: Rc::default(),
+            selected: Rc::new(RefCell::new(Target::Overview)),
         };
         model.fill(&widgets);
         ComponentParts { model, widgets }
