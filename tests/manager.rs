@@ -276,6 +276,33 @@ fn duplicate_rename_and_delete_a_profile() {
 }
 
 #[test]
+fn a_folder_chosen_in_the_dialog_is_bound_read_write() {
+    unprivileged!("a_folder_chosen_in_the_dialog_is_bound_read_write");
+    let m = Manager::start("manager-folder", &["xterm"]);
+    m.wait_title("XTerm – Sandboxes");
+    let music = m.env.home.join("Music");
+    fs::create_dir_all(&music).unwrap();
+    // The "Read and write…" button's chooser; its location typed (Ctrl+L), Enter.
+    m.action("add-folder", r#"("xterm", true)"#);
+    m.wait_title("Choose a folder the app may change");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    m.key(&["ctrl+l"]);
+    m.type_text(&format!("{}/", music.display()));
+    m.key(&["Return"]);
+    let file = m.user_file("xterm");
+    m.wait(10, "the folder saved", || {
+        fs::read_to_string(&file)
+            .ok()
+            .filter(|t| t.contains("rw = [\"~/Music\"]"))
+    });
+    let json = stdout(&m.env.run(&["explain", "--json", "xterm"]));
+    assert!(json.contains(&music.display().to_string()), "{json}");
+    // Our own save is no news: no "changed on disk" toast for it.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(!m.log().contains("changed on disk"), "{}", m.log());
+}
+
+#[test]
 fn the_window_size_is_remembered() {
     unprivileged!("the_window_size_is_remembered");
     let mut m = Manager::start("manager-size", &[]);

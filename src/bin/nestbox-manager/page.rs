@@ -45,6 +45,10 @@ pub enum Output {
     Stop,
     /// Stop and run again (the window's restart bar; the `restart` action).
     Restart,
+    /// Ask for a folder to bind, read-only or writable.
+    ChooseFolder {
+        writable: bool,
+    },
     Launcher(bool),
     OpenHome,
     ShowText,
@@ -804,7 +808,9 @@ impl Page {
             b.set_valign(gtk::Align::Center);
             b.set_widget_name(name);
             let snd = sender.clone();
-            b.connect_clicked(move |b| choose_folder(b, writable, snd.clone()));
+            b.connect_clicked(move |_| {
+                let _ = snd.output(Output::ChooseFolder { writable });
+            });
             add.add_suffix(&b);
         }
         w.rows.insert("folders".into(), add.clone().upcast());
@@ -818,34 +824,6 @@ fn inherited() -> gtk::Label {
     l.add_css_class("dim-label");
     l.add_css_class("caption");
     l
-}
-
-/// A folder chooser (GTK 4.8 has no FileDialog: the native chooser, a portal where there is one).
-fn choose_folder(from: &gtk::Button, writable: bool, sender: ComponentSender<Page>) {
-    let window = from.root().and_downcast::<gtk::Window>();
-    let title = if writable {
-        gettext("Choose a folder the app may change")
-    } else {
-        gettext("Choose a folder the app may read")
-    };
-    let chooser = gtk::FileChooserNative::new(
-        Some(&title),
-        window.as_ref(),
-        gtk::FileChooserAction::SelectFolder,
-        Some(&gettext("Add")),
-        Some(&gettext("Cancel")),
-    );
-    chooser.set_modal(true);
-    let keep = chooser.clone();
-    chooser.connect_response(move |c, response| {
-        let _ = &keep;
-        if response == gtk::ResponseType::Accept {
-            if let Some(path) = c.file().and_then(|f| f.path()) {
-                let _ = sender.output(Output::Change(Change::AddFolder { path, writable }));
-            }
-        }
-    });
-    chooser.show();
 }
 
 impl SimpleComponent for Page {

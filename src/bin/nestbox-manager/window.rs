@@ -76,6 +76,8 @@ pub struct Window {
     /// Profiles saved while their sandbox ran: it runs the old settings until restarted.
     stale: BTreeSet<String>,
     launchers: BTreeSet<String>,
+    /// Saves under way (a change, a reset, an undo): the file monitor's word of them is not news.
+    saving: usize,
     /// A profile asked for before the list held it ("NAME\nSETTING"): shown once it does.
     pending: Option<String>,
     sidebar: Controller<sidebar::Sidebar>,
@@ -322,7 +324,7 @@ impl Component for Window {
         // The same verbs as the page's buttons, for scripts and tests over the session bus
         // (org.gtk.Actions): each acts on the profile shown, named again so that a call for
         // another profile does nothing.
-        let verbs: [(&str, &str, Verb); 8] = [
+        let verbs: [(&str, &str, Verb); 9] = [
             ("set-setting", "(sss)", |v| {
                 let (name, id, value) = v.get::<(String, String, String)>()?;
                 let setting = nestbox::settings::find(&id)?;
@@ -348,6 +350,10 @@ impl Component for Window {
             }),
             ("rename", "s", |v| {
                 Some((v.get::<String>()?, page::Output::Rename))
+            }),
+            ("add-folder", "(sb)", |v| {
+                let (name, writable) = v.get::<(String, bool)>()?;
+                Some((name, page::Output::ChooseFolder { writable }))
             }),
             ("delete", "s", |v| {
                 Some((v.get::<String>()?, page::Output::Delete))
@@ -405,6 +411,7 @@ impl Component for Window {
             stale: BTreeSet::new(),
             launchers: BTreeSet::new(),
             pending: None,
+            saving: 0,
             sidebar,
             page,
             overview,
@@ -605,6 +612,7 @@ impl Component for Window {
                 }
             }
             Msg::Applied(_, Ok(s)) => {
+                self.saving = self.saving.saturating_sub(1);
                 let name = s.name.clone();
                 self.settings = Some(*s);
                 // The list shown may be a second old: ask the registry now.
@@ -622,10 +630,13 @@ impl Component for Window {
                 self.reload_items(&sender);
                 self.show_page();
             }
-            Msg::Applied(setting, Err(message)) => match setting {
-                Some(setting) => self.page.emit(page::Input::RowError { setting, message }),
-                None => toast(w, &message),
-            },
+            Msg::Applied(setting, Err(message)) => {
+                self.saving = self.saving.saturating_sub(1);
+                match setting {
+                    Some(setting) => self.page.emit(page::Input::RowError { setting, message }),
+                    None => toast(w, &message),
+                }
+            }
             Msg::Tick => {
                 if let Some(places) = self.places() {
                     sender.spawn_oneshot_command(move || Msg::Sandboxes(apps::sandboxes(&places)));
@@ -684,7 +695,7 @@ impl Component for Window {
                 }
             }
             Msg::Reloaded(name, result) => {
-                if self.current_name().as_deref() != Some(&name) {
+                if self.current_name().as_deref() != Some(&name) || self.saving > 0 {
                     return;
                 }
                 match result {
@@ -714,6 +725,7 @@ impl Component for Window {
                 }
             }
             Msg::ResetDone(Ok((s, old))) => {
+                self.saving = self.saving.saturating_sub(1);
                 let name = s.name.clone();
                 self.settings = Some(*s);
                 self.reload_items(&sender);
@@ -726,11 +738,15 @@ impl Component for Window {
                 t.connect_button_clicked(move |_| s.input(Msg::Undo(old.clone())));
                 w.toasts.add_toast(t);
             }
-            Msg::ResetDone(Err(e)) => toast(w, &e),
+            Msg::ResetDone(Err(e)) => {
+                self.saving = self.saving.saturating_sub(1);
+                toast(w, &e)
+            }
             Msg::Undo(text) => {
                 let (Some(places), Some(mut s)) = (self.places(), self.settings.clone()) else {
                     return;
                 };
+                self.saving += 1;
                 sender.spawn_oneshot_command(move || {
                     Msg::Applied(
                         None,
@@ -863,6 +879,7 @@ impl Window {
                     return;
                 };
                 let row = row_of(&change);
+                self.saving += 1;
                 sender.spawn_oneshot_command(move || {
                     let r = s.apply(&places.search, &change);
                     Msg::Applied(
@@ -878,6 +895,7 @@ impl Window {
                 let Some(mut s) = self.settings.clone() else {
                     return;
                 };
+                self.saving += 1;
                 sender.spawn_oneshot_command(move || {
                     Msg::ResetDone(
                         s.reset_all(&places.search)
@@ -917,6 +935,7 @@ impl Window {
                 });
             }
             page::Output::Restart => sender.input(Msg::Restart),
+            page::Output::ChooseFolder { writable } => choose_folder(&w.window, writable, sender),
             page::Output::Launcher(on) => {
                 sender.spawn_oneshot_command(move || {
                     let l = nestbox::desktop::launchers::Launchers::new(&places.facts);
@@ -1054,6 +1073,42 @@ fn row_of(change: &Change) -> String {
         }
         Change::AddSyscall { .. } | Change::RemoveSyscall { .. } => "seccomp.allow".into(),
     }
+}
+
+/// A folder chooser (GTK 4.8 has no FileDialog: the native chooser, the portal's where one
+/// runs); the folder chosen is bound, read-only or writable, as a change of the profile shown.
+fn choose_folder(
+    parent: &adw::ApplicationWindow,
+    writable: bool,
+    sender: &ComponentSender<Window>,
+) {
+    let title = if writable {
+        gettext("Choose a folder the app may change")
+    } else {
+        gettext("Choose a folder the app may read")
+    };
+    let chooser = gtk::FileChooserNative::new(
+        Some(&title),
+        Some(parent),
+        gtk::FileChooserAction::SelectFolder,
+        Some(&gettext("Add")),
+        Some(&gettext("Cancel")),
+    );
+    chooser.set_modal(true);
+    let keep = chooser.clone();
+    let s = sender.clone();
+    chooser.connect_response(move |c, response| {
+        let _ = &keep;
+        if response == gtk::ResponseType::Accept {
+            if let Some(path) = c.file().and_then(|f| f.path()) {
+                s.input(Msg::Page(page::Output::Change(Change::AddFolder {
+                    path,
+                    writable,
+                })));
+            }
+        }
+    });
+    chooser.show();
 }
 
 fn ask_name(
