@@ -307,8 +307,8 @@ impl SimpleComponent for Sidebar {
         let q = query.clone();
         search.connect_search_changed(move |entry| {
             *q.borrow_mut() = entry.text().trim().to_lowercase();
+            // Headers too: GTK works them out again with the filter.
             l.invalidate_filter();
-            l.invalidate_headers();
             crate::bench::searched(&l);
         });
         let quiet = Rc::new(RefCell::new(false));
