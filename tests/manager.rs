@@ -93,13 +93,18 @@ impl Manager {
         });
     }
 
-    /// Activate the manager's action `name` with `param` (GVariant text) over the session bus.
+    /// Activate the manager's action `name` with `param` (GVariant text; empty: none) over the
+    /// session bus.
     fn action(&self, name: &str, param: &str) {
         let out = Command::new("gdbus")
             .args(["call", "--session", "--dest", "org.nestbox.Manager"])
             .args(["--object-path", "/org/nestbox/Manager"])
             .args(["--method", "org.gtk.Actions.Activate", name])
-            .arg(format!("[<{param}>]"))
+            .arg(if param.is_empty() {
+                "[]".to_string()
+            } else {
+                format!("[<{param}>]")
+            })
             .arg("{}")
             .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
             .output()
@@ -300,6 +305,53 @@ fn a_folder_chosen_in_the_dialog_is_bound_read_write() {
     // Our own save is no news: no "changed on disk" toast for it.
     std::thread::sleep(std::time::Duration::from_secs(1));
     assert!(!m.log().contains("changed on disk"), "{}", m.log());
+}
+
+#[test]
+fn open_home_folder_hands_the_sandbox_home_to_the_file_manager() {
+    unprivileged!("open_home_folder_hands_the_sandbox_home_to_the_file_manager");
+    let m = Manager::start("manager-home", &["xterm"]);
+    m.wait_title("XTerm – Sandboxes");
+    // The user's file manager: a desktop entry for folders, their default in mimeapps.list,
+    // that writes down what it was asked to open.
+    let opened = m.env.dir.join("opened");
+    let apps = m.env.data.join("applications");
+    fs::create_dir_all(&apps).unwrap();
+    fs::write(
+        apps.join("test-files.desktop"),
+        format!(
+            "[Desktop Entry]\nType=Application\nName=Files\nMimeType=inode/directory;\n\
+             Exec=/bin/sh -c 'echo \"$1\" > {}' sh %u\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    fs::write(
+        m.env.config.join("mimeapps.list"),
+        "[Default Applications]\ninode/directory=test-files.desktop\n",
+    )
+    .unwrap();
+    m.action("open-home", r#""xterm""#);
+    let uri = m.wait(10, "the file manager asked", || {
+        fs::read_to_string(&opened).ok().filter(|t| !t.is_empty())
+    });
+    let home = m.env.data.join("nestbox/homes/xterm");
+    // GIO hands a local folder over as its path.
+    let said = uri.trim();
+    assert_eq!(
+        said.strip_prefix("file://").unwrap_or(said),
+        home.display().to_string()
+    );
+    assert!(home.is_dir());
+}
+
+#[test]
+fn the_about_window_names_the_app() {
+    unprivileged!("the_about_window_names_the_app");
+    let m = Manager::start("manager-about", &[]);
+    m.action("about", "");
+    m.wait_title("\"About\"");
+    m.x.screenshot("manager-about.png");
 }
 
 #[test]

@@ -321,10 +321,14 @@ impl Component for Window {
             }
         });
         app.add_action(&show);
+        let about = gio::SimpleAction::new("about", None);
+        let s = sender.clone();
+        about.connect_activate(move |_, _| s.input(Msg::About));
+        app.add_action(&about);
         // The same verbs as the page's buttons, for scripts and tests over the session bus
         // (org.gtk.Actions): each acts on the profile shown, named again so that a call for
         // another profile does nothing.
-        let verbs: [(&str, &str, Verb); 9] = [
+        let verbs: [(&str, &str, Verb); 10] = [
             ("set-setting", "(sss)", |v| {
                 let (name, id, value) = v.get::<(String, String, String)>()?;
                 let setting = nestbox::settings::find(&id)?;
@@ -350,6 +354,9 @@ impl Component for Window {
             }),
             ("rename", "s", |v| {
                 Some((v.get::<String>()?, page::Output::Rename))
+            }),
+            ("open-home", "s", |v| {
+                Some((v.get::<String>()?, page::Output::OpenHome))
             }),
             ("add-folder", "(sb)", |v| {
                 let (name, writable) = v.get::<(String, bool)>()?;
@@ -1181,7 +1188,7 @@ fn about(parent: &adw::ApplicationWindow) {
         .transient_for(parent)
         .application_name(gettext("Sandboxes"))
         .application_icon(crate::APP_ID)
-        .developer_name("The nestbox developers")
+        .developer_name(gettext("The nestbox developers"))
         .version(env!("CARGO_PKG_VERSION"))
         .license_type(gtk::License::Gpl30)
         .comments(gettext("See and change what your sandboxed apps can reach"))
