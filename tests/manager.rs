@@ -371,6 +371,10 @@ fn the_window_size_is_remembered() {
             .status()
             .unwrap();
     assert!(st.success());
+    m.wait(10, "the window resized", || {
+        m.x.geometry("\"Sandboxes\"")
+            .filter(|g| g.starts_with("1100x640"))
+    });
     std::thread::sleep(std::time::Duration::from_secs(1));
     m.key(&["ctrl+w"]);
     let end = std::time::Instant::now() + std::time::Duration::from_secs(10);

@@ -78,6 +78,8 @@ pub struct Window {
     launchers: BTreeSet<String>,
     /// Saves under way (a change, a reset, an undo): the file monitor's word of them is not news.
     saving: usize,
+    /// Changes made while a save was under way, saved in turn after it.
+    queued: std::collections::VecDeque<Change>,
     /// A profile asked for before the list held it ("NAME\nSETTING"): shown once it does.
     pending: Option<String>,
     sidebar: Controller<sidebar::Sidebar>,
@@ -189,6 +191,7 @@ impl Component for Window {
         let (w, h) = crate::window_size::load();
         window.set_default_size(w, h);
         window.connect_close_request(|win| {
+            // GTK keeps the size the user gave the window as its default size.
             crate::window_size::save(win.default_width(), win.default_height());
             glib::Propagation::Proceed
         });
@@ -419,6 +422,7 @@ impl Component for Window {
             launchers: BTreeSet::new(),
             pending: None,
             saving: 0,
+            queued: Default::default(),
             sidebar,
             page,
             overview,
@@ -620,6 +624,9 @@ impl Component for Window {
             }
             Msg::Applied(_, Ok(s)) => {
                 self.saving = self.saving.saturating_sub(1);
+                if let Some(next) = self.queued.pop_front() {
+                    sender.input(Msg::Page(page::Output::Change(next)));
+                }
                 let name = s.name.clone();
                 self.settings = Some(*s);
                 // The list shown may be a second old: ask the registry now.
@@ -639,6 +646,9 @@ impl Component for Window {
             }
             Msg::Applied(setting, Err(message)) => {
                 self.saving = self.saving.saturating_sub(1);
+                if let Some(next) = self.queued.pop_front() {
+                    sender.input(Msg::Page(page::Output::Change(next)));
+                }
                 match setting {
                     Some(setting) => self.page.emit(page::Input::RowError { setting, message }),
                     None => toast(w, &message),
@@ -733,6 +743,9 @@ impl Component for Window {
             }
             Msg::ResetDone(Ok((s, old))) => {
                 self.saving = self.saving.saturating_sub(1);
+                if let Some(next) = self.queued.pop_front() {
+                    sender.input(Msg::Page(page::Output::Change(next)));
+                }
                 let name = s.name.clone();
                 self.settings = Some(*s);
                 self.reload_items(&sender);
@@ -747,6 +760,9 @@ impl Component for Window {
             }
             Msg::ResetDone(Err(e)) => {
                 self.saving = self.saving.saturating_sub(1);
+                if let Some(next) = self.queued.pop_front() {
+                    sender.input(Msg::Page(page::Output::Change(next)));
+                }
                 toast(w, &e)
             }
             Msg::Undo(text) => {
@@ -882,6 +898,12 @@ impl Window {
         };
         match out {
             page::Output::Change(change) => {
+                // One save at a time, each from the profile as the one before left it: two at
+                // once would each start from the same old file and the last would undo the first.
+                if self.saving > 0 {
+                    self.queued.push_back(change);
+                    return;
+                }
                 let Some(mut s) = self.settings.clone() else {
                     return;
                 };
