@@ -420,10 +420,11 @@ fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
     // A nested display with a size, one change after the other.
     m.action("set-setting", r#"("xterm", "sandbox.x11", "nested")"#);
     m.action("set-setting", r#"("xterm", "nested.size", "1024x700")"#);
-    wait_for(10, "the nested size saved", || {
+    // Sent at once: both saved, neither undoing the other.
+    m.wait(10, "the nested display and its size saved", || {
         fs::read_to_string(&file)
             .ok()
-            .filter(|t| t.contains("size = \"1024x700\""))
+            .filter(|t| t.contains("size = \"1024x700\"") && t.contains("x11 = \"nested\""))
     });
     // Invalid input is never saved; the file stays as it was and the manager runs on.
     let before = fs::read_to_string(&file).unwrap();
