@@ -133,7 +133,13 @@ fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
     if let Some(text) = subtitle {
         let sub = gtk::Label::new(Some(&text));
         sub.set_xalign(0.0);
-        sub.set_wrap(true);
+        // Only an error's line wraps: a wrapping label is measured for every width, which the
+        // search's relayout of two hundred rows pays for.
+        if item.error.is_some() {
+            sub.set_wrap(true);
+        } else {
+            sub.set_ellipsize(relm4::gtk::pango::EllipsizeMode::End);
+        }
         sub.add_css_class("caption");
         sub.add_css_class("dim-label");
         words.append(&sub);
