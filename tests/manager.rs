@@ -421,11 +421,17 @@ fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
     m.action("set-setting", r#"("xterm", "sandbox.x11", "nested")"#);
     m.action("set-setting", r#"("xterm", "nested.size", "1024x700")"#);
     // Sent at once: both saved, neither undoing the other.
-    m.wait(10, "the nested display and its size saved", || {
-        fs::read_to_string(&file)
-            .ok()
-            .filter(|t| t.contains("size = \"1024x700\"") && t.contains("x11 = \"nested\""))
-    });
+    let both = |t: &String| t.contains("size = \"1024x700\"") && t.contains("x11 = \"nested\"");
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !fs::read_to_string(&file).is_ok_and(|t| both(&t)) {
+        assert!(
+            std::time::Instant::now() < end,
+            "the nested display and its size not both saved:\n{}\nthe manager said:\n{}",
+            fs::read_to_string(&file).unwrap_or_default(),
+            m.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     // Invalid input is never saved; the file stays as it was and the manager runs on.
     let before = fs::read_to_string(&file).unwrap();
     m.action("set-setting", r#"("xterm", "nested.size", "huge")"#);

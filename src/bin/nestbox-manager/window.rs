@@ -36,7 +36,8 @@ pub enum Msg {
     Stop(String),
     Stopped(Result<String, String>),
     DirChanged,
-    Reloaded(String, Result<Box<ProfileSettings>, String>),
+    /// A profile read again after a change on disk, and the count of saves when it was read.
+    Reloaded(String, u64, Result<Box<ProfileSettings>, String>),
     ResetDone(Result<(Box<ProfileSettings>, String), String>),
     Undo(String),
     NewFromApp,
@@ -78,6 +79,8 @@ pub struct Window {
     launchers: BTreeSet<String>,
     /// Saves under way (a change, a reset, an undo): the file monitor's word of them is not news.
     saving: usize,
+    /// Saves of ours that ended, counted: a file read before the last of them is not news.
+    saved: u64,
     /// Changes made while a save was under way, saved in turn after it.
     queued: std::collections::VecDeque<Change>,
     /// A profile asked for before the list held it ("NAME\nSETTING"): shown once it does.
@@ -423,6 +426,7 @@ impl Component for Window {
             pending: None,
             saving: 0,
             queued: Default::default(),
+            saved: 0,
             sidebar,
             page,
             overview,
@@ -624,6 +628,7 @@ impl Component for Window {
             }
             Msg::Applied(_, Ok(s)) => {
                 self.saving = self.saving.saturating_sub(1);
+                self.saved += 1;
                 if let Some(next) = self.queued.pop_front() {
                     sender.input(Msg::Page(page::Output::Change(next)));
                 }
@@ -703,16 +708,21 @@ impl Component for Window {
             Msg::DirChanged => {
                 self.reload_items(&sender);
                 if let (Some(places), Some(name)) = (self.places(), self.current_name()) {
+                    let saved = self.saved;
                     sender.spawn_oneshot_command(move || {
                         let r = ProfileSettings::open(&places.search, &name, &places.facts.home)
                             .map(Box::new)
                             .map_err(|e| e.to_string());
-                        Msg::Reloaded(name, r)
+                        Msg::Reloaded(name, saved, r)
                     });
                 }
             }
-            Msg::Reloaded(name, result) => {
-                if self.current_name().as_deref() != Some(&name) || self.saving > 0 {
+            Msg::Reloaded(name, saved, result) => {
+                // Read before a save of ours ended (or while one is under way): old news.
+                if self.current_name().as_deref() != Some(&name)
+                    || self.saving > 0
+                    || saved != self.saved
+                {
                     return;
                 }
                 match result {
@@ -743,6 +753,7 @@ impl Component for Window {
             }
             Msg::ResetDone(Ok((s, old))) => {
                 self.saving = self.saving.saturating_sub(1);
+                self.saved += 1;
                 if let Some(next) = self.queued.pop_front() {
                     sender.input(Msg::Page(page::Output::Change(next)));
                 }
