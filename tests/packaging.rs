@@ -115,6 +115,21 @@ fn msgids(text: &str, translated: bool) -> BTreeSet<String> {
 }
 
 #[test]
+fn every_source_with_strings_to_translate_is_in_potfiles() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let listed = std::fs::read_to_string(root.join("po/POTFILES.in")).unwrap();
+    let dir = root.join("src/bin/nestbox-manager");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if ["gettext(\"", "N_(\"", "fill(\""].iter().any(|m| text.contains(m)) {
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            assert!(listed.lines().any(|l| l == rel), "{rel} is not in po/POTFILES.in");
+        }
+    }
+}
+
+#[test]
 fn german_and_french_translate_every_string_of_the_manager() {
     let env = TestEnv::new("po-complete");
     let sources = msgids_of_the_sources(&env);

@@ -2,11 +2,12 @@
 //! profiles on it (each with its app's name and icon from the app's desktop entry, whether the
 //! user changed it, whether the app is installed, what it grants), the running sandboxes.
 
+use crate::i18n::fill;
 use nestbox::desktop::{find, AppInfo};
 use nestbox::host::HostFacts;
 use nestbox::profile::{Profile, SearchPath, SourceKind};
 use nestbox::registry::Registry;
-use nestbox::settings::{grants, GrantLine};
+use nestbox::settings::{grants, GrantLine, ProfileSettings};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -275,4 +276,39 @@ pub fn name_for(app: &AppInfo, taken: &BTreeMap<String, ()>) -> String {
         n += 1;
     }
     name
+}
+
+/// Make `new` from profile `s`: the user's file copied when it is the whole profile, else a file
+/// that extends it; renaming removes the old file once the new one is saved.
+pub fn copy_profile(
+    places: &Places,
+    s: &ProfileSettings,
+    new: &str,
+    rename: bool,
+) -> Result<(), String> {
+    if !nestbox::profile::valid_name(new) {
+        return Err(fill(
+            "{name} is not a profile name: use letters, digits, '-', '_' and '.'",
+            &[("name", new)],
+        ));
+    }
+    if places.search.load(new).is_ok() {
+        return Err(fill("A profile named {name} exists", &[("name", new)]));
+    }
+    let own = s.edit.path().is_file() && !s.has_default;
+    let text = if own {
+        s.edit.text()
+    } else {
+        format!("extends = [\"{}\"]\n", s.name)
+    };
+    let dest = places.user_dir().join(format!("{new}.toml"));
+    places
+        .search
+        .load_text(new, &text)
+        .map_err(|e| e.to_string())?;
+    nestbox::atomic::write_atomic(&dest, &text).map_err(|e| e.to_string())?;
+    if rename && own {
+        std::fs::remove_file(s.edit.path()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

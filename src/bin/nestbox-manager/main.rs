@@ -6,8 +6,10 @@
 //! multi-threaded GTK process, and followed through the registry. One relm4 component a file;
 //! components hold view state only, and reach the disk through commands off the main loop.
 
+mod actions;
 mod apps;
 mod bench;
+mod dialogs;
 mod i18n;
 mod launch;
 mod new_profile;
@@ -17,6 +19,7 @@ mod running;
 mod sidebar;
 mod window;
 mod window_size;
+mod words;
 
 use relm4::adw::prelude::*;
 use relm4::{adw, gtk, RelmApp};

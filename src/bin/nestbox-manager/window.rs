@@ -58,9 +58,6 @@ pub enum Msg {
     ChangedWhile(String, bool),
 }
 
-/// An action's parameter read as a page's verb for a profile.
-type Verb = fn(glib::Variant) -> Option<(String, page::Output)>;
-
 /// What a name asked for is for.
 #[derive(Debug, Clone, Copy)]
 pub enum NameFor {
@@ -301,92 +298,7 @@ impl Component for Window {
         toasts.set_child(Some(&leaflet));
         window.set_content(Some(&toasts));
 
-        // Actions: the window's, and the app's "show-profile" (the command line's, also from a
-        // second manager).
-        let actions = gio::SimpleActionGroup::new();
-        for (name, msg) in [
-            ("new-profile", (|| Msg::NewFromApp) as fn() -> Msg),
-            ("about", || Msg::About),
-            ("search", || Msg::FocusSearch),
-        ] {
-            let a = gio::SimpleAction::new(name, None);
-            let s = sender.clone();
-            a.connect_activate(move |_, _| s.input(msg()));
-            actions.add_action(&a);
-        }
-        window.insert_action_group("win", Some(&actions));
-        let app = relm4::main_application();
-        app.set_accels_for_action("win.search", &["<Control>f"]);
-        app.set_accels_for_action("win.new-profile", &["<Control>n"]);
-        app.set_accels_for_action("window.close", &["<Control>w"]);
-        let show = gio::SimpleAction::new("show-profile", Some(glib::VariantTy::STRING));
-        let s = sender.clone();
-        show.connect_activate(move |_, v| {
-            if let Some(name) = v.and_then(|v| v.get::<String>()) {
-                s.input(Msg::ShowProfile(name));
-            }
-        });
-        app.add_action(&show);
-        let about = gio::SimpleAction::new("about", None);
-        let s = sender.clone();
-        about.connect_activate(move |_, _| s.input(Msg::About));
-        app.add_action(&about);
-        // The same verbs as the page's buttons, for scripts and tests over the session bus
-        // (org.gtk.Actions): each acts on the profile shown, named again so that a call for
-        // another profile does nothing.
-        let verbs: [(&str, &str, Verb); 10] = [
-            ("set-setting", "(sss)", |v| {
-                let (name, id, value) = v.get::<(String, String, String)>()?;
-                let setting = nestbox::settings::find(&id)?;
-                let value = match setting.kind {
-                    nestbox::settings::Kind::Switch => {
-                        nestbox::settings::Value::Switch(value == "true")
-                    }
-                    _ => nestbox::settings::Value::Word(value),
-                };
-                Some((name, page::Output::Change(Change::Set(setting, value))))
-            }),
-            ("run", "s", |v| {
-                Some((v.get::<String>()?, page::Output::Run))
-            }),
-            ("stop", "s", |v| {
-                Some((v.get::<String>()?, page::Output::Stop))
-            }),
-            ("restart", "s", |v| {
-                Some((v.get::<String>()?, page::Output::Restart))
-            }),
-            ("duplicate", "s", |v| {
-                Some((v.get::<String>()?, page::Output::Duplicate))
-            }),
-            ("rename", "s", |v| {
-                Some((v.get::<String>()?, page::Output::Rename))
-            }),
-            ("open-home", "s", |v| {
-                Some((v.get::<String>()?, page::Output::OpenHome))
-            }),
-            ("add-folder", "(sb)", |v| {
-                let (name, writable) = v.get::<(String, bool)>()?;
-                Some((name, page::Output::ChooseFolder { writable }))
-            }),
-            ("delete", "s", |v| {
-                Some((v.get::<String>()?, page::Output::Delete))
-            }),
-            ("show-in-app-menu", "(sb)", |v| {
-                let (name, on) = v.get::<(String, bool)>()?;
-                Some((name, page::Output::Launcher(on)))
-            }),
-        ];
-        for (name, ty, parse) in verbs {
-            let a =
-                gio::SimpleAction::new(name, Some(&glib::VariantType::new(ty).expect("a type")));
-            let s = sender.clone();
-            a.connect_activate(move |_, v| {
-                if let Some((profile, out)) = v.cloned().and_then(parse) {
-                    s.input(Msg::Verb(profile, out));
-                }
-            });
-            app.add_action(&a);
-        }
+        crate::actions::install(&window, &sender);
         // Typing anywhere searches.
         if let Some(entry) = sidebar::search_entry(sidebar.widget()) {
             entry.set_key_capture_widget(Some(&window));
@@ -846,7 +758,7 @@ impl Component for Window {
                 toast(w, &e);
                 self.show_page();
             }
-            Msg::About => about(&w.window),
+            Msg::About => crate::dialogs::about(&w.window),
             Msg::Restart => {
                 let (Some(places), Some(name)) = (self.places(), self.current_name()) else {
                     return;
@@ -875,7 +787,7 @@ impl Component for Window {
                 }
             }
             Msg::Restarted(Err(e)) => toast(w, &e),
-            Msg::Text(name, text) => show_text(&w.window, &name, &text),
+            Msg::Text(name, text) => crate::dialogs::show_text(&w.window, &name, &text),
             Msg::ChangedWhile(name, running) => {
                 if running {
                     self.stale.insert(name.clone());
@@ -975,7 +887,9 @@ impl Window {
                 });
             }
             page::Output::Restart => sender.input(Msg::Restart),
-            page::Output::ChooseFolder { writable } => choose_folder(&w.window, writable, sender),
+            page::Output::ChooseFolder { writable } => {
+                crate::dialogs::choose_folder(&w.window, writable, sender)
+            }
             page::Output::Launcher(on) => {
                 sender.spawn_oneshot_command(move || {
                     let l = nestbox::desktop::launchers::Launchers::new(&places.facts);
@@ -1019,8 +933,12 @@ impl Window {
                     });
                 }
             }
-            page::Output::Duplicate => ask_name(&w.window, NameFor::Duplicate, &name, sender),
-            page::Output::Rename => ask_name(&w.window, NameFor::Rename, &name, sender),
+            page::Output::Duplicate => {
+                crate::dialogs::ask_name(&w.window, NameFor::Duplicate, &name, sender)
+            }
+            page::Output::Rename => {
+                crate::dialogs::ask_name(&w.window, NameFor::Rename, &name, sender)
+            }
             page::Output::Delete => {
                 let Some(s) = &self.settings else { return };
                 let path = s.edit.path().to_path_buf();
@@ -1061,45 +979,10 @@ impl Window {
             return;
         };
         sender.spawn_oneshot_command(move || {
-            let r = copy_profile(&places, &s, &new, matches!(what, NameFor::Rename));
+            let r = apps::copy_profile(&places, &s, &new, matches!(what, NameFor::Rename));
             Msg::Created(r.map(|_| new))
         });
     }
-}
-
-/// Make `new` from profile `s`: the user's file copied when it is the whole profile, else a file
-/// that extends it; renaming removes the old file once the new one is saved.
-fn copy_profile(
-    places: &Places,
-    s: &ProfileSettings,
-    new: &str,
-    rename: bool,
-) -> Result<(), String> {
-    if !nestbox::profile::valid_name(new) {
-        return Err(fill(
-            "{name} is not a profile name: use letters, digits, '-', '_' and '.'",
-            &[("name", new)],
-        ));
-    }
-    if places.search.load(new).is_ok() {
-        return Err(fill("A profile named {name} exists", &[("name", new)]));
-    }
-    let own = s.edit.path().is_file() && !s.has_default;
-    let text = if own {
-        s.edit.text()
-    } else {
-        format!("extends = [\"{}\"]\n", s.name)
-    };
-    let dest = places.user_dir().join(format!("{new}.toml"));
-    places
-        .search
-        .load_text(new, &text)
-        .map_err(|e| e.to_string())?;
-    nestbox::atomic::write_atomic(&dest, &text).map_err(|e| e.to_string())?;
-    if rename && own {
-        std::fs::remove_file(s.edit.path()).map_err(|e| e.to_string())?;
-    }
-    Ok(())
 }
 
 /// The row a change came from, for its error.
@@ -1113,119 +996,4 @@ fn row_of(change: &Change) -> String {
         }
         Change::AddSyscall { .. } | Change::RemoveSyscall { .. } => "seccomp.allow".into(),
     }
-}
-
-/// A folder chooser (GTK 4.8 has no FileDialog: the native chooser, the portal's where one
-/// runs); the folder chosen is bound, read-only or writable, as a change of the profile shown.
-fn choose_folder(
-    parent: &adw::ApplicationWindow,
-    writable: bool,
-    sender: &ComponentSender<Window>,
-) {
-    let title = if writable {
-        gettext("Choose a folder the app may change")
-    } else {
-        gettext("Choose a folder the app may read")
-    };
-    let chooser = gtk::FileChooserNative::new(
-        Some(&title),
-        Some(parent),
-        gtk::FileChooserAction::SelectFolder,
-        Some(&gettext("Add")),
-        Some(&gettext("Cancel")),
-    );
-    chooser.set_modal(true);
-    let keep = chooser.clone();
-    let s = sender.clone();
-    chooser.connect_response(move |c, response| {
-        let _ = &keep;
-        if response == gtk::ResponseType::Accept {
-            if let Some(path) = c.file().and_then(|f| f.path()) {
-                s.input(Msg::Page(page::Output::Change(Change::AddFolder {
-                    path,
-                    writable,
-                })));
-            }
-        }
-    });
-    chooser.show();
-}
-
-fn ask_name(
-    parent: &adw::ApplicationWindow,
-    what: NameFor,
-    name: &str,
-    sender: &ComponentSender<Window>,
-) {
-    let (heading, ok) = match what {
-        NameFor::Duplicate => (
-            fill("Duplicate {name}", &[("name", name)]),
-            gettext("Duplicate"),
-        ),
-        NameFor::Rename => (fill("Rename {name}", &[("name", name)]), gettext("Rename")),
-    };
-    let dialog = adw::MessageDialog::new(
-        Some(parent),
-        Some(&heading),
-        Some(&gettext("The new profile's name")),
-    );
-    let entry = gtk::Entry::new();
-    entry.set_text(&match what {
-        NameFor::Duplicate => format!("{name}-copy"),
-        NameFor::Rename => name.to_string(),
-    });
-    entry.set_activates_default(true);
-    dialog.set_extra_child(Some(&entry));
-    dialog.add_response("cancel", &gettext("Cancel"));
-    dialog.add_response("ok", &ok);
-    dialog.set_default_response(Some("ok"));
-    dialog.set_response_appearance("ok", adw::ResponseAppearance::Suggested);
-    let s = sender.clone();
-    dialog.connect_response(None, move |_, r| {
-        if r == "ok" {
-            s.input(Msg::NameChosen(what, entry.text().trim().to_string()));
-        }
-    });
-    dialog.present();
-}
-
-/// The profile's TOML as the user's file holds it, and the whole profile as it resolves.
-fn show_text(parent: &adw::ApplicationWindow, name: &str, text: &str) {
-    let window = adw::Window::builder()
-        .transient_for(parent)
-        .modal(true)
-        .default_width(640)
-        .default_height(560)
-        .title(fill("{name} as TOML", &[("name", name)]))
-        .build();
-    let bx = gtk::Box::new(gtk::Orientation::Vertical, 0);
-    bx.append(&adw::HeaderBar::new());
-    let view = gtk::TextView::builder()
-        .editable(false)
-        .monospace(true)
-        .top_margin(12)
-        .left_margin(12)
-        .build();
-    view.buffer().set_text(text);
-    let scrolled = gtk::ScrolledWindow::builder()
-        .vexpand(true)
-        .child(&view)
-        .build();
-    bx.append(&scrolled);
-    window.set_content(Some(&bx));
-    window.present();
-}
-
-fn about(parent: &adw::ApplicationWindow) {
-    let about = adw::AboutWindow::builder()
-        .transient_for(parent)
-        .application_name(gettext("Sandboxes"))
-        .application_icon(crate::APP_ID)
-        .developer_name(gettext("The nestbox developers"))
-        .version(env!("CARGO_PKG_VERSION"))
-        .license_type(gtk::License::Gpl30)
-        .comments(gettext("See and change what your sandboxed apps can reach"))
-        .translator_credits(gettext("translator-credits"))
-        .build();
-    about.present();
 }
