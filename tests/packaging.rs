@@ -122,9 +122,15 @@ fn every_source_with_strings_to_translate_is_in_potfiles() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        if ["gettext(\"", "N_(\"", "fill(\""].iter().any(|m| text.contains(m)) {
+        if ["gettext(\"", "N_(\"", "fill(\""]
+            .iter()
+            .any(|m| text.contains(m))
+        {
             let rel = path.strip_prefix(root).unwrap().display().to_string();
-            assert!(listed.lines().any(|l| l == rel), "{rel} is not in po/POTFILES.in");
+            assert!(
+                listed.lines().any(|l| l == rel),
+                "{rel} is not in po/POTFILES.in"
+            );
         }
     }
 }
