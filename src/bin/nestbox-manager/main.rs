@@ -15,6 +15,7 @@ mod launch;
 mod new_profile;
 mod overview;
 mod page;
+mod rows;
 mod running;
 mod sidebar;
 mod window;

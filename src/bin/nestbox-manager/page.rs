@@ -6,7 +6,7 @@
 use crate::apps::Item;
 use crate::i18n::{fill, gettext, N_};
 use crate::sidebar::glib_escape;
-use nestbox::settings::{self, Change, Kind, ProfileSettings, Value};
+use nestbox::settings::{self, Change, ProfileSettings};
 use relm4::adw::prelude::*;
 use relm4::{adw, gtk, ComponentParts, ComponentSender, SimpleComponent};
 use std::collections::HashMap;
@@ -69,164 +69,7 @@ pub struct Widgets {
     rows: HashMap<String, gtk::Widget>,
 }
 
-fn group(title: &str) -> adw::PreferencesGroup {
-    adw::PreferencesGroup::builder()
-        .title(glib_escape(title))
-        .build()
-}
-
-fn button(icon: &str, tooltip: &str) -> gtk::Button {
-    let b = gtk::Button::from_icon_name(icon);
-    b.set_tooltip_text(Some(tooltip));
-    b.set_valign(gtk::Align::Center);
-    b.add_css_class("flat");
-    b
-}
-
-/// The "changed here" mark and the row's reset, or "inherited".
-fn state_suffix(
-    row: &impl IsA<adw::PreferencesRow>,
-    changed: bool,
-    id: &'static str,
-    sender: &ComponentSender<Page>,
-) -> Option<gtk::Widget> {
-    let _ = row;
-    if !changed {
-        return None;
-    }
-    let bx = gtk::Box::new(gtk::Orientation::Horizontal, 4);
-    let label = gtk::Label::new(Some(&gettext("Changed")));
-    label.add_css_class("caption");
-    label.add_css_class("accent");
-    label.set_valign(gtk::Align::Center);
-    bx.append(&label);
-    let reset = button(
-        "edit-undo-symbolic",
-        &gettext("Reset to the inherited value"),
-    );
-    let s = sender.clone();
-    reset.connect_clicked(move |_| {
-        if let Some(setting) = settings::find(id) {
-            let _ = s.output(Output::Change(Change::Reset(setting)));
-        }
-    });
-    bx.append(&reset);
-    Some(bx.upcast())
-}
-
 impl Page {
-    fn setting_row(
-        &self,
-        shown: &Shown,
-        id: &'static str,
-        sender: &ComponentSender<Page>,
-    ) -> gtk::Widget {
-        let setting = settings::find(id).expect("a known setting");
-        let (title, description) = crate::words::words(id);
-        let changed = shown.settings.changed(setting);
-        let value = shown.settings.value(setting);
-        let error = self
-            .error
-            .as_ref()
-            .filter(|(s, _)| s == id)
-            .map(|(_, m)| m.clone());
-        let subtitle = match &error {
-            Some(m) => m.clone(),
-            None if changed => description.clone(),
-            None => fill("{what} (inherited)", &[("what", &description)]),
-        };
-        let row: gtk::Widget = match setting.kind {
-            Kind::Choice(words) => {
-                let labels: Vec<String> = words
-                    .iter()
-                    .map(|w| crate::words::choice_label(w))
-                    .collect();
-                let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-                let model = gtk::StringList::new(&refs);
-                // Plain text: a combo row shows its subtitle unparsed in adw 1.2.
-                let row = adw::ComboRow::builder()
-                    .use_markup(false)
-                    .title(title.as_str())
-                    .subtitle(subtitle.as_str())
-                    .model(&model)
-                    .build();
-                let now = words.iter().position(|w| *w == value.word()).unwrap_or(0);
-                row.set_selected(now as u32);
-                if let Some(w) = state_suffix(&row, changed, id, sender) {
-                    row.add_suffix(&w);
-                }
-                let s = sender.clone();
-                row.connect_selected_notify(move |r| {
-                    let i = r.selected() as usize;
-                    if i != now {
-                        if let Some(w) = words.get(i) {
-                            let _ = s.output(Output::Change(Change::Set(
-                                setting,
-                                Value::Word(w.to_string()),
-                            )));
-                        }
-                    }
-                });
-                row.upcast()
-            }
-            Kind::Switch => {
-                let row = adw::ActionRow::builder()
-                    .title(glib_escape(&title))
-                    .subtitle(glib_escape(&subtitle))
-                    .build();
-                let on = value == Value::Switch(true);
-                let switch = gtk::Switch::builder()
-                    .active(on)
-                    .valign(gtk::Align::Center)
-                    .build();
-                if let Some(w) = state_suffix(&row, changed, id, sender) {
-                    row.add_suffix(&w);
-                }
-                row.add_suffix(&switch);
-                row.set_activatable_widget(Some(&switch));
-                let s = sender.clone();
-                switch.connect_active_notify(move |sw| {
-                    if sw.is_active() != on {
-                        let _ = s.output(Output::Change(Change::Set(
-                            setting,
-                            Value::Switch(sw.is_active()),
-                        )));
-                    }
-                });
-                row.upcast()
-            }
-            Kind::Text | Kind::Number => {
-                let title = match &error {
-                    Some(m) => format!("{title}: {m}"),
-                    None if changed => title.clone(),
-                    None => fill("{what} (inherited)", &[("what", &title)]),
-                };
-                let row = adw::EntryRow::builder()
-                    .title(glib_escape(&title))
-                    .show_apply_button(true)
-                    .build();
-                row.set_tooltip_text(Some(&description));
-                row.set_text(value.word());
-                if error.is_some() {
-                    row.add_css_class("error");
-                }
-                if let Some(w) = state_suffix(&row, changed, id, sender) {
-                    row.add_suffix(&w);
-                }
-                let s = sender.clone();
-                row.connect_apply(move |r| {
-                    let _ = s.output(Output::Change(Change::Set(
-                        setting,
-                        Value::Word(r.text().to_string()),
-                    )));
-                });
-                row.upcast()
-            }
-        };
-        row.set_widget_name(id);
-        row
-    }
-
     fn build(&self, w: &mut Widgets, sender: &ComponentSender<Page>) {
         w.rows.clear();
         let content = gtk::Box::new(gtk::Orientation::Vertical, 24);
@@ -259,7 +102,7 @@ impl Page {
         let s = &shown.settings;
 
         // What this app can see.
-        let see = group(&gettext("What this app can see"));
+        let see = crate::rows::group(&gettext("What this app can see"));
         if let Some(d) = &s.profile.description {
             see.set_description(Some(&glib_escape(d)));
         }
@@ -298,7 +141,7 @@ impl Page {
         content.append(&see);
 
         // Run, stop, and the app menu.
-        let actions = group(&gettext("This app"));
+        let actions = crate::rows::group(&gettext("This app"));
         let run = adw::ActionRow::builder()
             .title(glib_escape(&if shown.running {
                 gettext("Running")
@@ -370,9 +213,9 @@ impl Page {
             (N_("Files"), &["sandbox.home", "sandbox.shared_files"]),
         ];
         for (title, ids) in groups {
-            let g = group(&gettext(title));
+            let g = crate::rows::group(&gettext(title));
             for id in ids {
-                let row = self.setting_row(shown, id, sender);
+                let row = crate::rows::setting_row(&shown.settings, id, self.row_error(id), sender);
                 w.rows.insert(id.to_string(), row.clone());
                 g.add(&row);
             }
@@ -382,21 +225,21 @@ impl Page {
             content.append(&g);
         }
 
-        let env = group(&gettext("Environment"));
+        let env = crate::rows::group(&gettext("Environment"));
         for (name, value, own) in s.env() {
             let row = adw::ActionRow::builder()
                 .title(glib_escape(&name))
                 .subtitle(glib_escape(&value))
                 .build();
             if own {
-                let remove = button("list-remove-symbolic", &gettext("Remove"));
+                let remove = crate::rows::button("list-remove-symbolic", &gettext("Remove"));
                 let snd = sender.clone();
                 remove.connect_clicked(move |_| {
                     let _ = snd.output(Output::Change(Change::RemoveEnv { name: name.clone() }));
                 });
                 row.add_suffix(&remove);
             } else {
-                row.add_suffix(&inherited());
+                row.add_suffix(&crate::rows::inherited());
             }
             env.add(&row);
         }
@@ -423,14 +266,14 @@ impl Page {
         env.add(&add);
         content.append(&env);
 
-        let advanced = group(&gettext("Advanced"));
+        let advanced = crate::rows::group(&gettext("Advanced"));
         for id in [
             "sandbox.session_bus",
             "seccomp.user_namespaces",
             "sandbox.tmpfs_size",
             "sandbox.max_processes",
         ] {
-            let row = self.setting_row(shown, id, sender);
+            let row = crate::rows::setting_row(&shown.settings, id, self.row_error(id), sender);
             w.rows.insert(id.to_string(), row.clone());
             advanced.add(&row);
         }
@@ -448,7 +291,7 @@ impl Page {
                 };
                 let row = adw::ActionRow::builder().title(glib_escape(&title)).build();
                 if own {
-                    let remove = button("list-remove-symbolic", &gettext("Remove"));
+                    let remove = crate::rows::button("list-remove-symbolic", &gettext("Remove"));
                     let snd = sender.clone();
                     remove.connect_clicked(move |_| {
                         let _ = snd.output(Output::Change(Change::RemoveSyscall {
@@ -458,7 +301,7 @@ impl Page {
                     });
                     row.add_suffix(&remove);
                 } else {
-                    row.add_suffix(&inherited());
+                    row.add_suffix(&crate::rows::inherited());
                 }
                 advanced.add(&row);
             }
@@ -487,7 +330,7 @@ impl Page {
         }
         content.append(&advanced);
 
-        let more = group(&gettext("Profile"));
+        let more = crate::rows::group(&gettext("Profile"));
         let command = adw::ActionRow::builder()
             .title(glib_escape(&gettext("Command line")))
             .subtitle(glib_escape(&crate::launch::command_line(&s.name)))
@@ -574,6 +417,14 @@ impl Page {
         }
     }
 
+    /// The error of row `id`'s last change, if it was refused.
+    fn row_error(&self, id: &str) -> Option<String> {
+        self.error
+            .as_ref()
+            .filter(|(s, _)| s == id)
+            .map(|(_, m)| m.clone())
+    }
+
     fn titled_error(&self, id: &str, title: &str) -> String {
         match self.error.as_ref().filter(|(s, _)| s == id) {
             Some((_, m)) => format!("{title}: {m}"),
@@ -594,7 +445,7 @@ impl Page {
                 .build();
             row.add_prefix(&gtk::Image::from_icon_name("folder-symbolic"));
             if f.own {
-                let remove = button("list-remove-symbolic", &gettext("Remove"));
+                let remove = crate::rows::button("list-remove-symbolic", &gettext("Remove"));
                 let snd = sender.clone();
                 let (entry, writable) = (f.entry.clone(), f.writable);
                 remove.connect_clicked(move |_| {
@@ -605,7 +456,7 @@ impl Page {
                 });
                 row.add_suffix(&remove);
             } else {
-                row.add_suffix(&inherited());
+                row.add_suffix(&crate::rows::inherited());
             }
             g.add(&row);
         }
@@ -632,13 +483,6 @@ impl Page {
         w.rows.insert("filesystem".into(), add.clone().upcast());
         g.add(&add);
     }
-}
-
-fn inherited() -> gtk::Label {
-    let l = gtk::Label::new(Some(&gettext("Inherited")));
-    l.add_css_class("dim-label");
-    l.add_css_class("caption");
-    l
 }
 
 impl SimpleComponent for Page {

@@ -104,6 +104,17 @@ fn now() -> u64 {
 }
 
 impl Window {
+    /// A save of ours ended (`saved`: it wrote the file): the next change waiting goes.
+    fn save_ended(&mut self, saved: bool, sender: &ComponentSender<Self>) {
+        self.saving = self.saving.saturating_sub(1);
+        if saved {
+            self.saved += 1;
+        }
+        if let Some(next) = self.queued.pop_front() {
+            sender.input(Msg::Page(page::Output::Change(next)));
+        }
+    }
+
     fn places(&self) -> Option<Arc<Places>> {
         self.places.clone()
     }
@@ -539,11 +550,7 @@ impl Component for Window {
                 }
             }
             Msg::Applied(_, Ok(s)) => {
-                self.saving = self.saving.saturating_sub(1);
-                self.saved += 1;
-                if let Some(next) = self.queued.pop_front() {
-                    sender.input(Msg::Page(page::Output::Change(next)));
-                }
+                self.save_ended(true, &sender);
                 let name = s.name.clone();
                 self.settings = Some(*s);
                 // The list shown may be a second old: ask the registry now.
@@ -562,10 +569,7 @@ impl Component for Window {
                 self.show_page();
             }
             Msg::Applied(setting, Err(message)) => {
-                self.saving = self.saving.saturating_sub(1);
-                if let Some(next) = self.queued.pop_front() {
-                    sender.input(Msg::Page(page::Output::Change(next)));
-                }
+                self.save_ended(false, &sender);
                 match setting {
                     Some(setting) => self.page.emit(page::Input::RowError { setting, message }),
                     None => toast(w, &message),
@@ -664,11 +668,7 @@ impl Component for Window {
                 }
             }
             Msg::ResetDone(Ok((s, old))) => {
-                self.saving = self.saving.saturating_sub(1);
-                self.saved += 1;
-                if let Some(next) = self.queued.pop_front() {
-                    sender.input(Msg::Page(page::Output::Change(next)));
-                }
+                self.save_ended(true, &sender);
                 let name = s.name.clone();
                 self.settings = Some(*s);
                 self.reload_items(&sender);
@@ -682,10 +682,7 @@ impl Component for Window {
                 w.toasts.add_toast(t);
             }
             Msg::ResetDone(Err(e)) => {
-                self.saving = self.saving.saturating_sub(1);
-                if let Some(next) = self.queued.pop_front() {
-                    sender.input(Msg::Page(page::Output::Change(next)));
-                }
+                self.save_ended(false, &sender);
                 toast(w, &e)
             }
             Msg::Undo(text) => {
