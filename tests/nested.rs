@@ -489,7 +489,12 @@ fn the_clipboard_crosses_only_where_the_profile_says() {
             .spawn()
             .unwrap();
         let mut seen_out = false;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while app.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = app.kill();
+                panic!("clipboard = {mode}: nestbox did not end within 30 s");
+            }
             seen_out |= x.clipboard() == "sandbox-text";
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -300,15 +300,27 @@ impl Xvfb {
         Some(format!("{size}{}", words[words.len() - 1]))
     }
 
-    /// A screenshot of the whole display, kept as an artifact.
-    /// The text of this display's CLIPBOARD (empty when nobody holds it), as xclip reads it.
+    /// The text of this display's CLIPBOARD, as xclip reads it: empty when nobody holds it, and
+    /// when its owner gives no answer within 2 s. An owner that goes away (a clipboard bridge
+    /// ending with its sandbox) after xclip asked never answers, and xclip would wait for ever.
     pub fn clipboard(&self) -> String {
-        let o = self
+        let mut xclip = self
             .client("xclip")
             .args(["-o", "-selection", "clipboard"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .output()
+            .spawn()
             .expect("xclip is needed (apt-get install xclip)");
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while xclip.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = xclip.kill();
+                let _ = xclip.wait();
+                return String::new();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let o = xclip.wait_with_output().unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
@@ -325,6 +337,7 @@ impl Xvfb {
         copy.wait().unwrap();
     }
 
+    /// A screenshot of the whole display, kept as an artifact.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         let shot = artifact(name);
         let status = self
