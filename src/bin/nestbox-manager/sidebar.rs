@@ -5,8 +5,9 @@
 use crate::apps::Item;
 use crate::i18n::gettext;
 use relm4::adw::prelude::*;
-use relm4::{adw, gtk, ComponentParts, ComponentSender, SimpleComponent};
-use std::cell::RefCell;
+use relm4::gtk::{gio, glib};
+use relm4::{gtk, ComponentParts, ComponentSender, SimpleComponent};
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
@@ -33,62 +34,170 @@ pub struct Sidebar {
 }
 
 pub struct Widgets {
-    list: gtk::ListBox,
-    /// Set while rows are being made, so the selection that makes is not taken for a click.
-    quiet: Rc<RefCell<bool>>,
-    /// Counts fills, so that rows still to come from an earlier one are dropped.
-    generation: Rc<std::cell::Cell<u64>>,
-    /// The row to select, for rows still to come.
+    view: gtk::GridView,
+    /// Every line, shown or not; the view shows those the search lets through.
+    store: gio::ListStore,
+    selection: gtk::SingleSelection,
+    /// Set while lines are replaced or selected from here, so that is not taken for a click.
+    quiet: Rc<Cell<bool>>,
+    /// The line selected last, to select again when a search that hid it ends.
     selected: Rc<RefCell<Target>>,
+    /// The line last brought into sight: the list scrolls for a new choice only.
+    scrolled_to: Option<Target>,
+    search: Rc<RefCell<Search>>,
+    filter: gtk::CustomFilter,
+    /// What each line in the store shows, to replace only those that change.
+    keys: Vec<String>,
 }
 
-/// Rows made with the list; the others come in chunks of [`CHUNK`] when the main loop is idle.
-const FIRST_ROWS: usize = 30;
-const CHUNK: usize = 40;
+/// A section of the list, under a heading of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Apps,
+    Abstractions,
+}
 
-/// Select the row of `target`, where it is (yet).
-fn select_row(list: &gtk::ListBox, target: &Target) {
-    let mut child = list.first_child();
-    while let Some(c) = child {
-        if let Some(row) = c.downcast_ref::<gtk::ListBoxRow>() {
-            if row_target(row).as_ref() == Some(target) {
-                if list.selected_row().as_ref() != Some(row) {
-                    list.select_row(Some(row));
-                }
-                return;
+/// One line of the sidebar. A `gtk::GridView` of one column makes widgets only for the lines in
+/// and near sight: a list box lays out every row again at each key typed in the search field,
+/// and GTK 4.8's list view keeps 200 rows bound whatever its height. GTK 4.8 has no sections in
+/// these views, so the headings are lines of their own.
+#[derive(Debug)]
+enum Line {
+    Nav {
+        target: Target,
+        title: String,
+        icon: &'static str,
+    },
+    Heading(Section),
+    Profile {
+        item: Item,
+        running: bool,
+        /// Name and app name in lower case, what the search looks in.
+        haystack: String,
+    },
+}
+
+impl Line {
+    fn target(&self) -> Option<Target> {
+        match self {
+            Line::Nav { target, .. } => Some(target.clone()),
+            Line::Profile { item, .. } => Some(Target::Profile(item.name.clone())),
+            Line::Heading(_) => None,
+        }
+    }
+
+    /// What the line shows, as one string.
+    fn key(&self) -> String {
+        match self {
+            Line::Nav { title, .. } => title.clone(),
+            Line::Heading(s) => format!("{s:?}"),
+            Line::Profile {
+                item: i, running, ..
+            } => {
+                format!(
+                    "{}|{}|{:?}|{}|{}|{}|{:?}|{running}",
+                    i.name, i.title, i.icon, i.abstraction, i.changed, i.own, i.error
+                ) + if i.missing { "|missing" } else { "" }
             }
         }
-        child = c.next_sibling();
     }
-}
 
-fn row_target(row: &gtk::ListBoxRow) -> Option<Target> {
-    match row.widget_name().as_str() {
-        "overview" => Some(Target::Overview),
-        "running" => Some(Target::Running),
-        n => n
-            .strip_prefix("profile:")
-            .map(|n| Target::Profile(n.to_string())),
-    }
-}
-
-/// Whether `row` is shown for the search `q` (lower case): profiles whose name or app name holds
-/// it; Overview and Running only when not searching.
-fn matches(row: &gtk::ListBoxRow, q: &str) -> bool {
-    match row_target(row) {
-        Some(Target::Profile(name)) if !q.is_empty() => {
-            // The app's name is the row's first label.
-            let title = row
-                .child()
-                .and_then(|line| line.first_child()?.next_sibling()?.first_child())
-                .and_then(|l| l.downcast::<gtk::Label>().ok())
-                .map(|l| l.text().to_lowercase())
-                .unwrap_or_default();
-            name.to_lowercase().contains(q) || title.contains(q)
+    fn section(&self) -> Option<Section> {
+        match self {
+            Line::Profile { item, .. } if item.abstraction => Some(Section::Abstractions),
+            Line::Profile { .. } => Some(Section::Apps),
+            Line::Heading(s) => Some(*s),
+            Line::Nav { .. } => None,
         }
-        Some(Target::Profile(_)) => true,
-        _ => q.is_empty(),
     }
+}
+
+fn line_of(object: &glib::Object) -> std::cell::Ref<'_, Line> {
+    object
+        .downcast_ref::<glib::BoxedAnyObject>()
+        .expect("the sidebar's store holds lines")
+        .borrow::<Line>()
+}
+
+/// What the search field asks for: its text in lower case, and the sections with a match.
+#[derive(Default)]
+struct Search {
+    /// As typed.
+    text: String,
+    query: String,
+    sections: Vec<Section>,
+}
+
+impl Search {
+    /// Whether `line` is shown: profiles whose name or app name holds the text, the heading of a
+    /// section with one; Overview and Running only when not searching.
+    fn shows(&self, line: &Line) -> bool {
+        if self.query.is_empty() {
+            return true;
+        }
+        match line {
+            Line::Profile { haystack, .. } => haystack.contains(&self.query),
+            Line::Heading(s) => self.sections.contains(s),
+            Line::Nav { .. } => false,
+        }
+    }
+
+    /// Search for `text` among the lines of `store`.
+    fn set(&mut self, text: &str, store: &gio::ListStore) {
+        self.text = text.to_string();
+        self.query = text.trim().to_lowercase();
+        self.sections.clear();
+        for object in store.iter::<glib::Object>().flatten() {
+            let line = line_of(&object);
+            if let (Line::Profile { haystack, .. }, Some(s)) = (&*line, line.section()) {
+                if haystack.contains(&self.query) && !self.sections.contains(&s) {
+                    self.sections.push(s);
+                }
+            }
+        }
+    }
+}
+
+/// The position, among the lines shown, of the first for which `f` holds.
+fn position(model: &impl IsA<gio::ListModel>, f: impl Fn(&Line) -> bool) -> Option<u32> {
+    (0..model.n_items()).find(|&i| model.item(i).is_some_and(|o| f(&line_of(&o))))
+}
+
+/// Select the line of `target`, where it is shown, and bring it into sight when it was not the
+/// choice before; nothing is sent.
+fn select_quietly(w: &mut Widgets, target: &Target) {
+    *w.selected.borrow_mut() = target.clone();
+    let Some(pos) = position(&w.selection, |l| l.target().as_ref() == Some(target)) else {
+        return;
+    };
+    if w.selection.selected() != pos {
+        w.quiet.set(true);
+        w.selection.set_selected(pos);
+        w.quiet.set(false);
+    }
+    // GTK 4.8's grid view asked to scroll before it has its size makes widgets only around that
+    // line, and leaves the lines above it blank: the window's first frame does it (on_mapped).
+    if w.scrolled_to.as_ref() != Some(target) && w.view.height() > 0 {
+        w.scrolled_to = Some(target.clone());
+        let _ = w
+            .view
+            .activate_action("list.scroll-to-item", Some(&pos.to_variant()));
+    }
+}
+
+/// Once the view has its size, bring the line chosen before into sight.
+fn on_mapped(view: &gtk::GridView, selection: &gtk::SingleSelection) {
+    let (v, sel) = (view.clone(), selection.clone());
+    view.connect_map(move |_| {
+        let (v, sel) = (v.clone(), sel.clone());
+        // After the first allocation, which comes after the map.
+        glib::idle_add_local_once(move || {
+            let pos = sel.selected();
+            if pos != gtk::INVALID_LIST_POSITION {
+                let _ = v.activate_action("list.scroll-to-item", Some(&pos.to_variant()));
+            }
+        });
+    });
 }
 
 fn mark(icon: &str, tooltip: &str) -> gtk::Image {
@@ -98,11 +207,8 @@ fn mark(icon: &str, tooltip: &str) -> gtk::Image {
     image
 }
 
-/// A profile's row: icon, app name, profile name (or why not), marks. Plain boxes and labels, not
-/// an AdwActionRow: two hundred of those take a noticeable part of the first frame.
-fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
-    let row = gtk::ListBoxRow::new();
-    row.set_widget_name(&format!("profile:{}", item.name));
+/// A profile's line: icon, app name, profile name (or why not), marks.
+fn profile_line(item: &Item, running: bool) -> gtk::Box {
     let line = gtk::Box::new(gtk::Orientation::Horizontal, 12);
     line.set_margin_top(6);
     line.set_margin_bottom(6);
@@ -133,8 +239,6 @@ fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
     if let Some(text) = subtitle {
         let sub = gtk::Label::new(Some(&text));
         sub.set_xalign(0.0);
-        // Only an error's line wraps: a wrapping label is measured for every width, which the
-        // search's relayout of two hundred rows pays for.
         if item.error.is_some() {
             sub.set_wrap(true);
         } else {
@@ -145,12 +249,8 @@ fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
         words.append(&sub);
     }
     line.append(&words);
-    if item.abstraction {
-        row.add_css_class("abstraction");
-    }
     if let Some(error) = &item.error {
         line.append(&mark("dialog-error-symbolic", error));
-        row.add_css_class("error");
     }
     if running {
         line.append(&mark("media-playback-start-symbolic", &gettext("Running")));
@@ -169,15 +269,76 @@ fn profile_row(item: &Item, running: bool) -> gtk::ListBoxRow {
             &gettext("App not installed"),
         ));
     }
-    row.set_child(Some(&line));
-    row
+    line
 }
 
-fn nav_row(name: &str, title: &str, icon: &str) -> gtk::ListBoxRow {
-    let row = adw::ActionRow::builder().title(title).build();
-    row.set_widget_name(name);
-    row.add_prefix(&gtk::Image::from_icon_name(icon));
-    row.upcast()
+fn nav_line(title: &str, icon: &str) -> gtk::Box {
+    let line = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+    line.set_margin_top(10);
+    line.set_margin_bottom(10);
+    line.set_margin_start(8);
+    line.set_margin_end(6);
+    line.append(&gtk::Image::from_icon_name(icon));
+    let label = gtk::Label::new(Some(title));
+    label.set_xalign(0.0);
+    line.append(&label);
+    line
+}
+
+fn heading_line(section: Section) -> gtk::Label {
+    let text = match section {
+        Section::Apps => gettext("Apps"),
+        Section::Abstractions => gettext("Abstractions"),
+    };
+    let label = gtk::Label::new(Some(&text));
+    label.set_xalign(0.0);
+    label.add_css_class("heading");
+    label.set_margin_start(6);
+    label.set_margin_top(12);
+    label.set_margin_bottom(6);
+    label
+}
+
+/// The lines look like the rows of libadwaita's sidebars (`.navigation-sidebar > row`, which a
+/// grid view's children are not); a heading does not light up under the pointer.
+const STYLE: &str = "
+gridview.navigation-sidebar > child { padding: 0; margin: 0 6px 2px; border-radius: 6px; }
+gridview.navigation-sidebar > child:hover { background-color: alpha(currentColor, .07); }
+gridview.navigation-sidebar > child:selected { background-color: alpha(currentColor, .1); color: inherit; }
+gridview.navigation-sidebar > child:selected:hover { background-color: alpha(currentColor, .13); }
+gridview.navigation-sidebar > child.heading-row { background: none; }
+";
+
+/// The widgets of one line, made when it comes into sight.
+fn factory() -> gtk::SignalListItemFactory {
+    let factory = gtk::SignalListItemFactory::new();
+    factory.connect_bind(|_, list_item| {
+        let Some(list_item) = list_item.downcast_ref::<gtk::ListItem>() else {
+            return;
+        };
+        let Some(object) = list_item.item() else {
+            return;
+        };
+        let line = line_of(&object);
+        let heading = matches!(&*line, Line::Heading(_));
+        let child: gtk::Widget = match &*line {
+            Line::Nav { title, icon, .. } => nav_line(title, icon).upcast(),
+            Line::Heading(section) => heading_line(*section).upcast(),
+            Line::Profile { item, running, .. } => profile_line(item, *running).upcast(),
+        };
+        list_item.set_selectable(!heading);
+        list_item.set_activatable(!heading);
+        list_item.set_child(Some(&child));
+        // A heading is not a button: it does not light up under the pointer (STYLE).
+        if let Some(row) = child.parent() {
+            if heading {
+                row.add_css_class("heading-row");
+            } else {
+                row.remove_css_class("heading-row");
+            }
+        }
+    });
+    factory
 }
 
 /// adw 1.2 reads row titles as markup.
@@ -186,66 +347,71 @@ pub fn glib_escape(s: &str) -> String {
 }
 
 impl Sidebar {
-    fn fill(&self, w: &Widgets) {
-        *w.quiet.borrow_mut() = true;
-        while let Some(child) = w.list.first_child() {
-            w.list.remove(&child);
-        }
-        w.list.append(&nav_row(
-            "overview",
-            &gettext("Overview"),
-            "view-grid-symbolic",
-        ));
+    /// The lines, in order: Overview, Running, the apps, the abstractions.
+    fn lines(&self) -> Vec<Line> {
         let running = if self.running.is_empty() {
             gettext("Running")
         } else {
             format!("{} ({})", gettext("Running"), self.running.len())
         };
-        w.list.append(&nav_row(
-            "running",
-            &running,
-            "media-playback-start-symbolic",
-        ));
-        // The first rows now, the rest a chunk at a time when the main loop is idle (a list box
-        // lays out every row, seen or not): the first frame shows the list's top at once.
-        let rows: Vec<(Item, bool)> = [false, true]
-            .iter()
-            .flat_map(|a| self.items.iter().filter(move |i| i.abstraction == *a))
-            .map(|i| (i.clone(), self.running.contains(&i.name)))
-            .collect();
-        let generation = w.generation.get() + 1;
-        w.generation.set(generation);
-        let first = rows.len().min(FIRST_ROWS);
-        for (item, running) in &rows[..first] {
-            w.list.append(&profile_row(item, *running));
+        let mut lines = vec![
+            Line::Nav {
+                target: Target::Overview,
+                title: gettext("Overview"),
+                icon: "view-grid-symbolic",
+            },
+            Line::Nav {
+                target: Target::Running,
+                title: running,
+                icon: "media-playback-start-symbolic",
+            },
+        ];
+        for (section, abstraction) in [(Section::Apps, false), (Section::Abstractions, true)] {
+            let mut items = self
+                .items
+                .iter()
+                .filter(|i| i.abstraction == abstraction)
+                .peekable();
+            if items.peek().is_some() {
+                lines.push(Line::Heading(section));
+            }
+            for item in items {
+                lines.push(Line::Profile {
+                    item: item.clone(),
+                    running: self.running.contains(&item.name),
+                    haystack: format!("{}\n{}", item.name, item.title).to_lowercase(),
+                });
+            }
         }
-        let (list, quiet, current) = (w.list.clone(), w.quiet.clone(), w.generation.clone());
-        let selected = w.selected.clone();
-        let mut next = first;
-        relm4::gtk::glib::idle_add_local(move || {
-            if current.get() != generation {
-                return relm4::gtk::glib::ControlFlow::Break;
-            }
-            *quiet.borrow_mut() = true;
-            for (item, running) in rows.iter().skip(next).take(CHUNK) {
-                list.append(&profile_row(item, *running));
-                next += 1;
-            }
-            select_row(&list, &selected.borrow());
-            *quiet.borrow_mut() = false;
-            if next < rows.len() {
-                relm4::gtk::glib::ControlFlow::Continue
-            } else {
-                relm4::gtk::glib::ControlFlow::Break
-            }
-        });
-        self.select_row(w);
-        *w.quiet.borrow_mut() = false;
+        lines
     }
 
-    fn select_row(&self, w: &Widgets) {
-        *w.selected.borrow_mut() = self.selected.clone();
-        select_row(&w.list, &self.selected);
+    /// Put the lines in the store: only those that changed, when the lines are the same in
+    /// number (a sandbox started, a profile changed), so the list stays where it was scrolled to.
+    fn show_lines(&self, w: &mut Widgets) {
+        let lines = self.lines();
+        let keys: Vec<String> = lines.iter().map(Line::key).collect();
+        if keys == w.keys {
+            return;
+        }
+        w.quiet.set(true);
+        if keys.len() == w.keys.len() {
+            for (i, line) in lines.into_iter().enumerate() {
+                if keys[i] != w.keys[i] {
+                    w.store
+                        .splice(i as u32, 1, &[glib::BoxedAnyObject::new(line)]);
+                }
+            }
+        } else {
+            let objects: Vec<_> = lines.into_iter().map(glib::BoxedAnyObject::new).collect();
+            w.store.splice(0, w.store.n_items(), &objects);
+        }
+        w.keys = keys;
+        // The search's sections, for the new lines.
+        let text = w.search.borrow().text.clone();
+        w.search.borrow_mut().set(&text, &w.store);
+        w.filter.changed(gtk::FilterChange::Different);
+        w.quiet.set(false);
     }
 }
 
@@ -261,90 +427,105 @@ impl SimpleComponent for Sidebar {
     }
 
     fn init(_: (), root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        let search = gtk::SearchEntry::new();
-        search.set_placeholder_text(Some(&gettext("Search apps")));
-        search.set_margin_start(8);
-        search.set_margin_end(8);
-        search.set_margin_top(6);
-        search.set_margin_bottom(6);
-        let list = gtk::ListBox::new();
-        list.add_css_class("navigation-sidebar");
-        list.set_selection_mode(gtk::SelectionMode::Single);
+        relm4::set_global_css(STYLE);
+        let search_entry = gtk::SearchEntry::new();
+        search_entry.set_placeholder_text(Some(&gettext("Search apps")));
+        search_entry.set_margin_start(8);
+        search_entry.set_margin_end(8);
+        search_entry.set_margin_top(6);
+        search_entry.set_margin_bottom(6);
+
+        let store = gio::ListStore::new::<glib::BoxedAnyObject>();
+        let search = Rc::new(RefCell::new(Search::default()));
+        let s = search.clone();
+        let filter = gtk::CustomFilter::new(move |o| s.borrow().shows(&line_of(o)));
+        let filtered = gtk::FilterListModel::new(Some(store.clone()), Some(filter.clone()));
+        let selection = gtk::SingleSelection::new(Some(filtered));
+        selection.set_autoselect(false);
+        selection.set_can_unselect(true);
+        let view = gtk::GridView::new(Some(selection.clone()), Some(factory()));
+        view.set_max_columns(1);
+        view.add_css_class("navigation-sidebar");
         let scrolled = gtk::ScrolledWindow::builder()
             .vexpand(true)
             .hscrollbar_policy(gtk::PolicyType::Never)
-            .child(&list)
+            .child(&view)
             .build();
-        root.append(&search);
+        root.append(&search_entry);
         root.append(&scrolled);
         root.set_width_request(280);
 
-        let query = Rc::new(RefCell::new(String::new()));
-        let q = query.clone();
-        list.set_filter_func(move |row| matches(row, &q.borrow()));
-        list.set_header_func(|row, before| {
-            let section = |r: &gtk::ListBoxRow| {
-                let abstraction = r.has_css_class("abstraction");
-                match row_target(r) {
-                    Some(Target::Profile(_)) if abstraction => 2,
-                    Some(Target::Profile(_)) => 1,
-                    _ => 0,
+        let mut widgets = Widgets {
+            view,
+            store,
+            selection,
+            quiet: Rc::default(),
+            selected: Rc::new(RefCell::new(Target::Overview)),
+            scrolled_to: None,
+            search: search.clone(),
+            filter: filter.clone(),
+            keys: Vec::new(),
+        };
+
+        on_mapped(&widgets.view, &widgets.selection);
+        // A line chosen by a click or the keyboard opens its page.
+        let (s, quiet, selected) = (
+            sender.clone(),
+            widgets.quiet.clone(),
+            widgets.selected.clone(),
+        );
+        widgets
+            .selection
+            .connect_selected_item_notify(move |selection| {
+                if quiet.get() {
+                    return;
                 }
+                let Some(target) = selection.selected_item().and_then(|o| line_of(&o).target())
+                else {
+                    return;
+                };
+                // The same line at another place (the search moved it) is not a new choice.
+                if *selected.borrow() != target {
+                    *selected.borrow_mut() = target.clone();
+                    let _ = s.output(target);
+                }
+            });
+        let (st, sel, view, quiet, selected) = (
+            widgets.store.clone(),
+            widgets.selection.clone(),
+            widgets.view.clone(),
+            widgets.quiet.clone(),
+            widgets.selected.clone(),
+        );
+        search_entry.connect_search_changed(move |entry| {
+            let started = std::time::Instant::now();
+            search.borrow_mut().set(&entry.text(), &st);
+            quiet.set(true);
+            filter.changed(gtk::FilterChange::Different);
+            // The line of the page shown is selected again when it is back in the list, and in
+            // sight when the search ends; while searching, the list shows its first matches.
+            let target = selected.borrow().clone();
+            let pos = position(&sel, |l| l.target().as_ref() == Some(&target));
+            if let Some(pos) = pos {
+                sel.set_selected(pos);
+            }
+            quiet.set(false);
+            let top = match pos {
+                Some(pos) if entry.text().trim().is_empty() => pos,
+                _ => 0,
             };
-            let now = section(row);
-            if before.map(section) == Some(now) || now == 0 {
-                row.set_header(None::<&gtk::Widget>);
-                return;
-            }
-            let text = if now == 1 {
-                gettext("Apps")
-            } else {
-                gettext("Abstractions")
-            };
-            let label = gtk::Label::new(Some(&text));
-            label.set_xalign(0.0);
-            label.add_css_class("heading");
-            label.set_margin_start(12);
-            label.set_margin_top(12);
-            label.set_margin_bottom(6);
-            row.set_header(Some(&label));
-        });
-        let l = list.clone();
-        let q = query.clone();
-        search.connect_search_changed(move |entry| {
-            *q.borrow_mut() = entry.text().trim().to_lowercase();
-            // Headers too: GTK works them out again with the filter.
-            l.invalidate_filter();
-            crate::bench::searched(&l);
-        });
-        let quiet = Rc::new(RefCell::new(false));
-        let s = sender.clone();
-        let qt = quiet.clone();
-        list.connect_row_selected(move |_, row| {
-            if *qt.borrow() {
-                return;
-            }
-            if let Some(t) = row.and_then(row_target) {
-                let _ = s.output(t);
-            }
+            let _ = view.activate_action("list.scroll-to-item", Some(&top.to_variant()));
+            crate::bench::searched(&view, started);
         });
         // Enter in the search field opens the first app that matches.
-        let l = list.clone();
-        let q = query.clone();
-        search.connect_activate(move |entry| {
+        let sel = widgets.selection.clone();
+        let view = widgets.view.clone();
+        search_entry.connect_activate(move |entry| {
             // The field's text now: search-changed comes a moment after the last key.
-            *q.borrow_mut() = entry.text().trim().to_lowercase();
-            l.invalidate_filter();
-            let mut child = l.first_child();
-            while let Some(c) = child {
-                if let Some(row) = c.downcast_ref::<gtk::ListBoxRow>() {
-                    if row.widget_name().starts_with("profile:") && matches(row, &q.borrow()) {
-                        l.select_row(Some(row));
-                        row.grab_focus();
-                        return;
-                    }
-                }
-                child = c.next_sibling();
+            entry.emit_by_name::<()>("search-changed", &[]);
+            if let Some(pos) = position(&sel, |l| matches!(l, Line::Profile { .. })) {
+                sel.set_selected(pos);
+                let _ = view.activate_action("list.scroll-to-item", Some(&pos.to_variant()));
             }
         });
 
@@ -353,13 +534,8 @@ impl SimpleComponent for Sidebar {
             running: BTreeSet::new(),
             selected: Target::Overview,
         };
-        let widgets = Widgets {
-            list,
-            quiet,
-            generation: Rc::default(),
-            selected: Rc::new(RefCell::new(Target::Overview)),
-        };
-        model.fill(&widgets);
+        model.show_lines(&mut widgets);
+        select_quietly(&mut widgets, &model.selected);
         ComponentParts { model, widgets }
     }
 
@@ -372,37 +548,11 @@ impl SimpleComponent for Sidebar {
     }
 
     fn update_view(&self, w: &mut Widgets, _: ComponentSender<Self>) {
-        // Rows are made again only when what they show changed.
-        let key = state_key(self);
-        if w.list.widget_name() != key {
-            w.list.set_widget_name(&key);
-            crate::bench::mark("sidebar-fill");
-            self.fill(w);
-            crate::bench::mark("sidebar-filled");
-        } else {
-            *w.quiet.borrow_mut() = true;
-            self.select_row(w);
-            *w.quiet.borrow_mut() = false;
-        }
+        crate::bench::mark("sidebar-fill");
+        self.show_lines(w);
+        crate::bench::mark("sidebar-filled");
+        select_quietly(w, &self.selected);
     }
-}
-
-/// What the rows depend on, as one string, to know when to make them again.
-fn state_key(s: &Sidebar) -> String {
-    let mut key = format!("{};", s.running.len());
-    for i in &s.items {
-        key.push_str(&format!(
-            "{}|{}|{:?}|{}|{}|{}|{};",
-            i.name,
-            i.title,
-            i.icon,
-            i.changed,
-            i.missing,
-            i.error.is_some(),
-            s.running.contains(&i.name)
-        ));
-    }
-    key
 }
 
 /// The search field, for the window's key capture.
