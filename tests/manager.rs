@@ -161,6 +161,13 @@ impl Manager {
         }
     }
 
+    /// A screenshot of the display, once the window has drawn what the test just did (the
+    /// window's title changes before its next frame is painted).
+    fn shot(&self, name: &str) -> PathBuf {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        self.x.screenshot(name)
+    }
+
     fn log(&self) -> String {
         fs::read_to_string(self.env.dir.join("manager.log")).unwrap_or_default()
     }
@@ -177,18 +184,85 @@ impl Drop for Manager {
 fn typing_searches_and_enter_opens_the_profile() {
     unprivileged!("typing_searches_and_enter_opens_the_profile");
     let m = Manager::start("manager-search", &[]);
-    m.x.screenshot("manager-overview.png");
+    m.shot("manager-overview.png");
     // Typing anywhere goes to the search field (real key presses); Enter opens the first match.
     m.type_text("xter");
     m.key(&["Return"]);
     m.wait_title("XTerm – Sandboxes");
-    let shot = m.x.screenshot("manager-xterm.png");
+    let shot = m.shot("manager-xterm.png");
     assert!(fs::metadata(&shot).unwrap().len() > 10_000);
     // Ctrl+F, another name.
     m.key(&["ctrl+f", "ctrl+a"]);
     m.type_text("esr");
     m.key(&["Return"]);
     m.wait_title("Firefox ESR – Sandboxes");
+}
+
+/// The centre of the highest mark (a warning sign, in Adwaita's warning colour) of the overview's
+/// last column, "User namespaces", in `shot`.
+fn first_mark_of_last_column(shot: &std::path::Path) -> Option<(u32, u32)> {
+    let out = Command::new("convert")
+        .arg(shot)
+        .args(["-fuzz", "15%", "-fill", "black", "+opaque", "#9c6e03"])
+        .args(["-fill", "white", "-opaque", "#9c6e03"])
+        .args(["-define", "connected-components:verbose=true"])
+        .args(["-define", "connected-components:area-threshold=40"])
+        .args(["-connected-components", "8", "null:"])
+        .output()
+        .expect("convert is needed (apt-get install imagemagick)");
+    // "  1: 16x15+534+214 541.5,223.3 125 srgb(255,255,255)": size and place, centre, area.
+    let marks: Vec<(u32, u32)> = stdout(&out)
+        .lines()
+        .filter(|l| l.contains("(255,255,255)"))
+        .filter_map(|l| {
+            let centre = l.split_whitespace().nth(2)?;
+            let (x, y) = centre.split_once(',')?;
+            Some((x.parse::<f64>().ok()? as u32, y.parse::<f64>().ok()? as u32))
+        })
+        .collect();
+    let last = marks.iter().map(|(x, _)| *x).max()?;
+    marks
+        .into_iter()
+        .filter(|(x, _)| x + 5 >= last)
+        .min_by_key(|(_, y)| *y)
+}
+
+#[test]
+fn a_mark_in_the_overview_leads_to_the_row_that_grants_it() {
+    unprivileged!("a_mark_in_the_overview_leads_to_the_row_that_grants_it");
+    let m = Manager::start("manager-mark", &[]);
+    // A real click on the first mark for user namespaces.
+    let (x, y) = m.wait(10, "a mark on the overview", || {
+        first_mark_of_last_column(&m.shot("manager-overview.png"))
+    });
+    let st =
+        m.x.client("xdotool")
+            .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+            .status()
+            .unwrap();
+    assert!(st.success());
+    let title = m.wait(10, "the app's page", || {
+        let tree = m.x.tree();
+        let line = tree.lines().find(|l| l.contains(" – Sandboxes"))?;
+        Some(line.split('"').nth(1)?.to_string())
+    });
+    let app = title.trim_end_matches(" – Sandboxes");
+    m.shot("manager-mark.png");
+    // The page opened at the row that grants them, its switch focused: the space bar turns it off.
+    m.key(&["space"]);
+    let dir = m.env.config.join("nestbox/profiles");
+    let (name, text) = m.wait(10, "the change saved", || {
+        let file = fs::read_dir(&dir).ok()?.flatten().next()?.path();
+        let text = fs::read_to_string(&file).ok()?;
+        let name = file.file_stem()?.to_str()?.to_string();
+        text.contains("user_namespaces").then_some((name, text))
+    });
+    assert!(text.contains("user_namespaces = false"), "{app}: {text}");
+    let explained = stdout(&m.env.run(&["explain", &name]));
+    assert!(
+        explained.contains("New user namespaces: refused"),
+        "{explained}"
+    );
 }
 
 #[test]
@@ -351,7 +425,7 @@ fn the_about_window_names_the_app() {
     let m = Manager::start("manager-about", &[]);
     m.action("about", "");
     m.wait_title("\"About\"");
-    m.x.screenshot("manager-about.png");
+    m.shot("manager-about.png");
 }
 
 #[test]
@@ -441,7 +515,7 @@ fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
     assert_eq!(fs::read_to_string(&file).unwrap(), before);
-    m.x.screenshot("manager-invalid.png");
+    m.shot("manager-invalid.png");
     // A hand edit on disk while the window is open: reloaded, not overwritten by the next change.
     let by_hand = format!("# mine\n{before}")
         .replace("[sandbox]\n", "[sandbox]\n# by hand\nwayland = false\n");
@@ -474,7 +548,7 @@ fn run_shows_xterm_on_the_display_and_stop_ends_it() {
     });
     let ps = stdout(&m.env.run(&["ps"]));
     assert!(ps.contains("xterm"), "{ps}");
-    m.x.screenshot("manager-running.png");
+    m.shot("manager-running.png");
     // A change while it runs: the restart bar; restarting ends this xterm and starts another,
     // which has the change (the sandbox now shares the network: no namespace of its own).
     // The sandbox's nestbox process, as `nestbox ps --json` says (a window id can come back the
@@ -498,7 +572,7 @@ fn run_shows_xterm_on_the_display_and_stop_ends_it() {
             .contains("running with its old settings")
             .then_some(())
     });
-    m.x.screenshot("manager-restart-bar.png");
+    m.shot("manager-restart-bar.png");
     m.action("restart", r#""xterm""#);
     m.wait(30, "xterm in a new sandbox", || {
         let again = pid(&m).filter(|p| *p != first)?;
@@ -514,7 +588,7 @@ fn run_shows_xterm_on_the_display_and_stop_ends_it() {
         !m.x.tree().lines().any(|l| l.contains("\"xterm\""))
     });
     if !gone {
-        m.x.screenshot("manager-not-stopped.png");
+        m.shot("manager-not-stopped.png");
         panic!("xterm still there after stop:\n{}\n{}", m.x.tree(), m.log());
     }
     wait_for(10, "no sandbox left", || {
@@ -539,7 +613,7 @@ fn a_failed_launch_leaves_the_manager_running() {
             .find(|l| l.contains("ghost did not start: ") && l.contains("/no/such/program"))
             .map(str::to_string)
     });
-    m.x.screenshot("manager-launch-failed.png");
+    m.shot("manager-launch-failed.png");
     assert!(m.alive(), "{}", m.log());
 }
 
@@ -581,7 +655,7 @@ fn a_broken_profile_shows_as_an_error_and_never_crashes_the_manager() {
     m.action("show-profile", r#""garbage""#);
     m.wait_title("garbage – Sandboxes");
     std::thread::sleep(std::time::Duration::from_secs(1));
-    m.x.screenshot("manager-broken.png");
+    m.shot("manager-broken.png");
     assert!(m.alive(), "{}", m.log());
     // Nothing was written over the broken file.
     assert_eq!(
@@ -614,10 +688,10 @@ fn a_second_manager_switches_the_first_to_its_profile() {
 fn with_language_de_the_window_is_in_german() {
     unprivileged!("with_language_de_the_window_is_in_german");
     let m = Manager::start_in("manager-de", &[], &[("LANGUAGE", "de")], "Sandkästen");
-    m.x.screenshot("manager-de.png");
+    m.shot("manager-de.png");
     m.action("show-profile", r#""xterm""#);
     m.wait_title("XTerm – Sandkästen");
-    m.x.screenshot("manager-de-xterm.png");
+    m.shot("manager-de-xterm.png");
 }
 
 /// The mean brightness (0 to 1) of the middle of the manager's content in a screenshot.
@@ -637,7 +711,7 @@ fn dark_style_follows_the_desktop() {
     // The title comes before the page is drawn: the first screenshot with something on it.
     let shot = |m: &Manager, name: &str| {
         wait_for(10, "the page drawn", || {
-            Some(brightness(&m.x.screenshot(name))).filter(|b| *b > 0.0)
+            Some(brightness(&m.shot(name))).filter(|b| *b > 0.0)
         })
     };
     let light = Manager::start_in("manager-light", &["xterm"], &[], "XTerm");

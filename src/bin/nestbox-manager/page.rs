@@ -8,8 +8,11 @@ use crate::i18n::{fill, gettext, N_};
 use crate::sidebar::glib_escape;
 use nestbox::settings::{self, Change, ProfileSettings};
 use relm4::adw::prelude::*;
+use relm4::gtk::glib;
 use relm4::{adw, gtk, ComponentParts, ComponentSender, SimpleComponent};
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// What the page shows.
 #[derive(Debug, Clone)]
@@ -67,6 +70,57 @@ pub struct Page {
 pub struct Widgets {
     scrolled: gtk::ScrolledWindow,
     rows: HashMap<String, gtk::Widget>,
+    /// Counts the page's moves: a move asked for later cancels one still to come.
+    moves: Rc<Cell<u64>>,
+}
+
+/// Give `row` the focus and scroll the page to it, once the page is laid out (a page made a
+/// moment ago has no sizes yet), unless another move came since.
+fn focus_row(w: &Widgets, row: gtk::Widget) {
+    let moves = w.moves.clone();
+    let mine = moves.get() + 1;
+    moves.set(mine);
+    let scrolled = w.scrolled.clone();
+    let frames = Cell::new(0);
+    row.add_tick_callback(move |row, _| {
+        frames.set(frames.get() + 1);
+        // Where the row is in the page's content (the viewport's child, which scrolls).
+        let content = scrolled.child().and_then(|viewport| viewport.first_child());
+        let bounds = content.and_then(|c| row.compute_bounds(&c));
+        match bounds {
+            _ if moves.get() != mine => {}
+            // Laid out: a row not yet allocated has no height of its own.
+            Some(b) if row.height() > 0 => {
+                let adj = scrolled.vadjustment();
+                let (top, bottom) = (f64::from(b.y()), f64::from(b.y() + b.height()));
+                if top < adj.value() || bottom > adj.value() + adj.page_size() {
+                    // The row near the top, with the heading of its group above it.
+                    adj.set_value((top - 48.0).max(0.0));
+                }
+                // The row's switch where it has one, which the space bar turns (GTK 4.8 does not
+                // take a key on a list row focused from the program as the row's activation).
+                let control = row
+                    .downcast_ref::<adw::ActionRow>()
+                    .and_then(|r| r.activatable_widget())
+                    .filter(|c| c.is::<gtk::Switch>());
+                // Without the viewport's own scroll to the focus: it would measure the row where
+                // it was before the move above, and scroll past it.
+                let viewport = scrolled.child().and_downcast::<gtk::Viewport>();
+                if let Some(v) = &viewport {
+                    v.set_scroll_to_focus(false);
+                }
+                if !control.is_some_and(|c| c.grab_focus()) {
+                    row.grab_focus();
+                }
+                if let Some(v) = &viewport {
+                    v.set_scroll_to_focus(true);
+                }
+            }
+            _ if frames.get() < 30 => return glib::ControlFlow::Continue,
+            _ => {}
+        }
+        glib::ControlFlow::Break
+    });
 }
 
 impl Page {
@@ -402,7 +456,14 @@ impl Page {
 
         // Back where the reader was; then the row asked for, if any.
         let scrolled = w.scrolled.clone();
-        relm4::gtk::glib::idle_add_local_once(move || scrolled.vadjustment().set_value(value));
+        let moves = w.moves.clone();
+        let mine = moves.get() + 1;
+        moves.set(mine);
+        glib::idle_add_local_once(move || {
+            if moves.get() == mine {
+                scrolled.vadjustment().set_value(value);
+            }
+        });
         if let Some(id) = &self.focus {
             let target = w
                 .rows
@@ -410,9 +471,7 @@ impl Page {
                 .cloned()
                 .or_else(|| w.rows.get("folders").cloned());
             if let Some(row) = target {
-                relm4::gtk::glib::idle_add_local_once(move || {
-                    row.grab_focus();
-                });
+                focus_row(w, row);
             }
         }
     }
@@ -510,6 +569,7 @@ impl SimpleComponent for Page {
         let widgets = Widgets {
             scrolled: root,
             rows: HashMap::new(),
+            moves: Rc::default(),
         };
         ComponentParts { model, widgets }
     }
@@ -546,7 +606,7 @@ impl SimpleComponent for Page {
                 .as_ref()
                 .and_then(|id| w.rows.get(id).or_else(|| w.rows.get("folders")).cloned())
             {
-                row.grab_focus();
+                focus_row(w, row);
                 return;
             }
         }

@@ -82,6 +82,8 @@ pub struct Window {
     queued: std::collections::VecDeque<Change>,
     /// A profile asked for before the list held it ("NAME\nSETTING"): shown once it does.
     pending: Option<String>,
+    /// The row to focus once the profile being opened shows (from the overview).
+    focus_next: Option<String>,
     sidebar: Controller<sidebar::Sidebar>,
     page: Controller<page::Page>,
     overview: Controller<overview::Overview>,
@@ -347,6 +349,7 @@ impl Component for Window {
             stale: BTreeSet::new(),
             launchers: BTreeSet::new(),
             pending: None,
+            focus_next: None,
             saving: 0,
             queued: Default::default(),
             saved: 0,
@@ -451,6 +454,7 @@ impl Component for Window {
             }
             Msg::Select(target) => {
                 self.target = target.clone();
+                self.focus_next = None;
                 self.sidebar.emit(sidebar::Input::Select(target.clone()));
                 match &target {
                     Target::Overview => {
@@ -519,9 +523,8 @@ impl Component for Window {
                     sender.clone(),
                     &w.window.clone(),
                 );
-                if let Some(s) = setting {
-                    self.page.emit(page::Input::Focus(s));
-                }
+                // The page shows once the profile is read (Opened): the row is focused then.
+                self.focus_next = setting;
             }
             Msg::Opened(name, result) => {
                 if self.current_name().as_deref() != Some(&name) {
@@ -531,9 +534,13 @@ impl Component for Window {
                     Ok(s) => {
                         self.settings = Some(*s);
                         self.show_page();
+                        if let Some(setting) = self.focus_next.take() {
+                            self.page.emit(page::Input::Focus(setting));
+                        }
                     }
                     Err(e) => {
                         self.settings = None;
+                        self.focus_next = None;
                         self.page.emit(page::Input::Broken { name, message: e });
                     }
                 }
