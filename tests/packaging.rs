@@ -187,6 +187,21 @@ fn the_managers_desktop_entry_and_metainfo_validate() {
         .output()
         .expect("appstreamcli is needed (apt-get install appstream)");
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // Every screenshot the metainfo names is one of docs/screenshots (scripts/screenshots takes
+    // them), which a release publishes at those addresses.
+    let text = std::fs::read_to_string(&metainfo).unwrap();
+    let images: Vec<&str> = text
+        .split("<image>")
+        .skip(1)
+        .filter_map(|rest| rest.split("</image>").next())
+        .collect();
+    assert!(!images.is_empty(), "no screenshots in the metainfo");
+    for url in images {
+        let name = url.rsplit('/').next().unwrap();
+        let shot = root.join("docs/screenshots").join(name);
+        let bytes = std::fs::read(&shot).unwrap_or_else(|e| panic!("{url}: {shot:?}: {e}"));
+        assert!(bytes.starts_with(b"\x89PNG"), "{url}: not a PNG");
+    }
     // Every icon the entry and the window name is shipped.
     for icon in [
         "data/icons/hicolor/scalable/apps/org.nestbox.Manager.svg",

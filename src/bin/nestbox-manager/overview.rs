@@ -40,6 +40,10 @@ fn add_row(grid: &gtk::Grid, row: usize, item: &Item, sender: &ComponentSender<O
     name.set_xalign(0.0);
     name.set_margin_start(12);
     name.set_hexpand(true);
+    // A long name gives way to the columns: the window never has to scroll sideways.
+    name.set_ellipsize(relm4::gtk::pango::EllipsizeMode::End);
+    name.set_width_chars(8);
+    name.set_tooltip_text(Some(&item.title));
     grid.attach(&name, 0, r, 1, 1);
     for (col, (title, setting, belongs)) in COLUMNS.iter().enumerate() {
         if !item.grants.iter().any(|g| belongs(&g.grant)) {
