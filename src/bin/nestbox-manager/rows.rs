@@ -82,6 +82,8 @@ pub fn setting_row(
                 .title(title.as_str())
                 .subtitle(subtitle.as_str())
                 .model(&model)
+                .factory(&whole_labels(false))
+                .list_factory(&whole_labels(true))
                 .build();
             let now = words.iter().position(|w| *w == value.word()).unwrap_or(0);
             row.set_selected(now as u32);
@@ -165,4 +167,46 @@ pub fn inherited() -> gtk::Label {
     l.add_css_class("dim-label");
     l.add_css_class("caption");
     l
+}
+
+/// Labels that are never cut short, for a combo row's choices (the default ones are ellipsized,
+/// and a long subtitle beside them left "N..." where the row meant "None"); in its list, with a
+/// check mark on the one chosen, as the default ones have.
+fn whole_labels(in_list: bool) -> gtk::SignalListItemFactory {
+    let factory = gtk::SignalListItemFactory::new();
+    factory.connect_setup(move |_, item| {
+        let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+            return;
+        };
+        let line = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        let label = gtk::Label::new(None);
+        label.set_xalign(0.0);
+        line.append(&label);
+        if in_list {
+            let check = gtk::Image::from_icon_name("object-select-symbolic");
+            item.bind_property("selected", &check, "opacity")
+                .transform_to(|_, selected: bool| Some(if selected { 1.0 } else { 0.0 }))
+                .sync_create()
+                .build();
+            line.append(&check);
+        }
+        item.set_child(Some(&line));
+    });
+    factory.connect_bind(|_, item| {
+        let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+            return;
+        };
+        let text = item
+            .item()
+            .and_downcast::<gtk::StringObject>()
+            .map(|s| s.string());
+        let label = item
+            .child()
+            .and_then(|line| line.first_child())
+            .and_downcast::<gtk::Label>();
+        if let (Some(label), Some(text)) = (label, text) {
+            label.set_text(&text);
+        }
+    });
+    factory
 }
