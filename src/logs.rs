@@ -150,11 +150,15 @@ impl Tee {
     }
 }
 
-impl Drop for Tee {
-    /// Put stdout and stderr back, and copy what is left in the pipes (what the sandbox wrote
-    /// last, and nestbox's own last lines). A process that outlived the launch and still holds a
-    /// pipe does not hold nestbox up: what it writes later is lost.
-    fn drop(&mut self) {
+impl Tee {
+    /// Put stdout and stderr back and copy what is left in the pipes, then write `line` (nestbox's
+    /// last word, which it prints on its own stderr after this) to the log alone.
+    pub fn end_with(mut self, line: &str) {
+        self.restore_and_drain();
+        self.log.write(format!("{line}\n").as_bytes());
+    }
+
+    fn restore_and_drain(&mut self) {
         for (fd, saved) in &self.routed {
             // SAFETY: dup2 of our own saved fd back onto the standard fd.
             unsafe { libc::dup2(saved.as_raw_fd(), *fd) };
@@ -175,6 +179,16 @@ impl Drop for Tee {
                 }
             }
         }
+    }
+}
+
+impl Drop for Tee {
+    /// Put stdout and stderr back, and copy what is left in the pipes (what the sandbox wrote
+    /// last, and nestbox's own last lines). A process that outlived the launch and still holds a
+    /// pipe does not hold nestbox up: what it writes later is lost. Twice does no harm: the pipes
+    /// are empty and the fds already back.
+    fn drop(&mut self) {
+        self.restore_and_drain();
     }
 }
 

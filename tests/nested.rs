@@ -452,6 +452,16 @@ fn a_host_display_that_refuses_us_gets_one_line() {
         !env.data.join("nestbox/homes/fixed").exists(),
         "nothing made"
     );
+    // The line is kept for `nestbox logs` too, as a launcher's failure has no terminal.
+    let logs = stdout(&env.run(&["logs", "fixed"]));
+    let last = logs.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!(
+            "nestbox: Xephyr could not open a nested display on {}: Authorization required",
+            x.display
+        )),
+        "{logs:?}"
+    );
 }
 
 #[test]

@@ -36,6 +36,22 @@ pub fn run(request: Request, new_instance: bool) -> Result<i32, LaunchError> {
         .as_ref()
         .and_then(|c| crate::logs::path(&loaded.facts.env, &c.name));
     let mut tee = log.as_deref().and_then(|p| open_tee(p, true));
+    let result = launch(loaded, claim.as_ref(), log, &mut tee);
+    // A launch that fails says why in the log too: the caller prints that line after this.
+    match (tee, &result) {
+        (Some(tee), Err(e)) => tee.end_with(&format!("nestbox: {e}")),
+        (tee, _) => drop(tee),
+    }
+    result
+}
+
+/// Set up what the plan needs around the sandbox and run it: the app's exit status.
+fn launch(
+    loaded: Loaded,
+    claim: Option<&crate::registry::Claim>,
+    log: Option<std::path::PathBuf>,
+    tee: &mut Option<crate::logs::Tee>,
+) -> Result<i32, LaunchError> {
     let mut plan = loaded.plan()?;
     for note in &plan.notes {
         eprintln!("nestbox: {note}");
@@ -70,9 +86,9 @@ pub fn run(request: Request, new_instance: bool) -> Result<i32, LaunchError> {
     // The user's terminal stays out of the sandbox (its helpers, started above, are not in it).
     let mut relay = open_relay(SuspendKey::StopsTheSandbox)?;
     let mut watch = Registering {
-        claim: claim.as_ref(),
+        claim,
         plan: &plan,
-        log: tee.as_ref().and(log.clone()),
+        log: tee.as_ref().and(log),
         copying: Copying {
             tee: tee.as_mut(),
             relay: relay.as_mut(),
@@ -86,7 +102,6 @@ pub fn run(request: Request, new_instance: bool) -> Result<i32, LaunchError> {
     drop(bridge);
     drop(sound);
     drop(server);
-    drop(tee);
     Ok(result?)
 }
 
