@@ -118,9 +118,21 @@ fn msgids(text: &str, translated: bool) -> BTreeSet<String> {
 fn every_source_with_strings_to_translate_is_in_potfiles() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let listed = std::fs::read_to_string(root.join("po/POTFILES.in")).unwrap();
-    let dir = root.join("src/bin/nestbox-manager");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    // The manager's sources, in its folder and the folders below.
+    let mut sources = Vec::new();
+    let mut dirs = vec![root.join("src/bin/nestbox-manager")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push(path);
+            }
+        }
+    }
+    assert!(sources.len() > 10, "{sources:?}");
+    for path in sources {
         let text = std::fs::read_to_string(&path).unwrap();
         if ["gettext(\"", "N_(\"", "fill(\""]
             .iter()

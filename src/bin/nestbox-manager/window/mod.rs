@@ -4,17 +4,21 @@
 
 use crate::apps::{self, Item, Places, Sandbox};
 use crate::i18n::{fill, gettext};
-use crate::launch::{self, Ended};
+use crate::launch::Ended;
 use crate::sidebar::{glib_escape, Target};
 use crate::{new_profile, overview, page, running, sidebar};
+
+mod files;
+mod sandboxes;
+mod saving;
 use nestbox::desktop::AppInfo;
-use nestbox::settings::{Change, ChangeError, ProfileSettings};
+use nestbox::settings::{Change, ProfileSettings};
 use relm4::adw::prelude::*;
 use relm4::gtk::{gio, glib};
 use relm4::{
     adw, gtk, Component, ComponentController, ComponentParts, ComponentSender, Controller,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,17 +110,6 @@ fn now() -> u64 {
 }
 
 impl Window {
-    /// A save of ours ended (`saved`: it wrote the file): the next change waiting goes.
-    fn save_ended(&mut self, saved: bool, sender: &ComponentSender<Self>) {
-        self.saving = self.saving.saturating_sub(1);
-        if saved {
-            self.saved += 1;
-        }
-        if let Some(next) = self.queued.pop_front() {
-            sender.input(Msg::Page(page::Output::Change(next)));
-        }
-    }
-
     fn places(&self) -> Option<Arc<Places>> {
         self.places.clone()
     }
@@ -556,257 +549,31 @@ impl Component for Window {
                     self.page_output(w, out, &sender);
                 }
             }
-            Msg::Applied(_, Ok(s)) => {
-                self.save_ended(true, &sender);
-                let name = s.name.clone();
-                self.settings = Some(*s);
-                // The list shown may be a second old: ask the registry now.
-                if let Some(places) = self.places() {
-                    let n = name.clone();
-                    sender.spawn_oneshot_command(move || {
-                        let running = apps::sandboxes(&places).iter().any(|s| s.profile == n);
-                        Msg::ChangedWhile(n, running)
-                    });
-                }
-                if self.running_names().contains(&name) {
-                    self.stale.insert(name.clone());
-                    w.restart.set_reveal_child(true);
-                }
-                self.reload_items(&sender);
-                self.show_page();
-            }
-            Msg::Applied(setting, Err(message)) => {
-                self.save_ended(false, &sender);
-                match setting {
-                    Some(setting) => self.page.emit(page::Input::RowError { setting, message }),
-                    None => toast(w, &message),
-                }
-            }
-            Msg::Tick => {
-                if let Some(places) = self.places() {
-                    sender.spawn_oneshot_command(move || Msg::Sandboxes(apps::sandboxes(&places)));
-                }
-            }
-            Msg::Sandboxes(list) => {
-                if list == self.sandboxes {
-                    self.running.emit(running::Input::Set(list, now()));
-                    return;
-                }
-                self.sandboxes = list.clone();
-                let names = self.running_names();
-                self.stale.retain(|n| names.contains(n));
-                let current = self.current_name().unwrap_or_default();
-                w.restart.set_reveal_child(self.stale.contains(&current));
-                self.sidebar.emit(sidebar::Input::Running(names));
-                self.running.emit(running::Input::Set(list, now()));
-                self.show_page();
-            }
-            Msg::Launched(name, Ended::Failed(line)) => toast(
-                w,
-                &fill(
-                    "{name} did not start: {why}",
-                    &[("name", &name), ("why", &line)],
-                ),
-            ),
-            Msg::Launched(..) => sender.input(Msg::Tick),
-            Msg::Stop(name) => {
-                let Some(places) = self.places() else { return };
-                let Some(registry) = places.registry.clone() else {
-                    return;
-                };
-                toast(w, &fill("Stopping {name}…", &[("name", &name)]));
-                sender.spawn_oneshot_command(move || {
-                    Msg::Stopped(
-                        nestbox::running::stop(&registry, &name, Duration::from_secs(10))
-                            .map(|_| name.clone())
-                            .map_err(|e| e.to_string()),
-                    )
-                });
-            }
-            Msg::Stopped(Ok(name)) => {
-                toast(w, &fill("{name} stopped", &[("name", &name)]));
-                sender.input(Msg::Tick);
-            }
-            Msg::Stopped(Err(e)) => toast(w, &e),
-            Msg::DirChanged => {
-                self.reload_items(&sender);
-                if let (Some(places), Some(name)) = (self.places(), self.current_name()) {
-                    let saved = self.saved;
-                    sender.spawn_oneshot_command(move || {
-                        let r = ProfileSettings::open(&places.search, &name, &places.facts.home)
-                            .map(Box::new)
-                            .map_err(|e| e.to_string());
-                        Msg::Reloaded(name, saved, r)
-                    });
-                }
-            }
-            Msg::Reloaded(name, saved, result) => {
-                // Read before a save of ours ended (or while one is under way): old news.
-                if self.current_name().as_deref() != Some(&name)
-                    || self.saving > 0
-                    || saved != self.saved
-                {
-                    return;
-                }
-                match result {
-                    Ok(s) => {
-                        let same =
-                            self.settings.as_ref().map(|o| o.edit.text()) == Some(s.edit.text());
-                        if !same {
-                            toast(
-                                w,
-                                &fill("{name} changed on disk: reloaded", &[("name", &name)]),
-                            );
-                            self.settings = Some(*s);
-                            self.show_page();
-                        }
-                    }
-                    Err(e) => {
-                        toast(
-                            w,
-                            &fill(
-                                "{name} changed on disk and does not load",
-                                &[("name", &name)],
-                            ),
-                        );
-                        self.settings = None;
-                        self.page.emit(page::Input::Broken { name, message: e });
-                    }
-                }
-            }
-            Msg::ResetDone(Ok((s, old))) => {
-                self.save_ended(true, &sender);
-                let name = s.name.clone();
-                self.settings = Some(*s);
-                self.reload_items(&sender);
-                let t = adw::Toast::new(&glib_escape(&fill(
-                    "{name} is back to its defaults",
-                    &[("name", &name)],
-                )));
-                t.set_button_label(Some(&gettext("Undo")));
-                let s = sender.clone();
-                t.connect_button_clicked(move |_| s.input(Msg::Undo(old.clone())));
-                w.toasts.add_toast(t);
-            }
-            Msg::ResetDone(Err(e)) => {
-                self.save_ended(false, &sender);
-                toast(w, &e)
-            }
-            Msg::Undo(text) => {
-                let (Some(places), Some(mut s)) = (self.places(), self.settings.clone()) else {
-                    return;
-                };
-                self.saving += 1;
-                sender.spawn_oneshot_command(move || {
-                    Msg::Applied(
-                        None,
-                        s.restore(&places.search, &text)
-                            .map(|_| Box::new(s))
-                            .map_err(|e| e.to_string()),
-                    )
-                });
-            }
-            Msg::NewFromApp => {
-                let Some(places) = self.places() else { return };
-                sender.spawn_oneshot_command(move || Msg::Apps(apps::installed_apps(&places)));
-            }
+            // Saves (saving.rs).
+            Msg::Applied(setting, result) => self.applied(w, setting, result, &sender),
+            Msg::ResetDone(result) => self.reset_done(w, result, &sender),
+            Msg::Undo(text) => self.undo(text, &sender),
+            Msg::DirChanged => self.dir_changed(&sender),
+            Msg::Reloaded(name, saved, result) => self.reloaded(w, name, saved, result),
+            // Sandboxes (sandboxes.rs).
+            Msg::Tick => self.tick(&sender),
+            Msg::Sandboxes(list) => self.sandboxes_now(w, list),
+            Msg::Launched(name, ended) => self.launched(w, name, ended, &sender),
+            Msg::Stop(name) => self.stop(w, name, &sender),
+            Msg::Stopped(result) => self.stopped(w, result, &sender),
+            Msg::Restart => self.restart(w, &sender),
+            Msg::Restarted(result) => self.restarted(w, result, &sender),
+            Msg::ChangedWhile(name, running) => self.changed_while(w, name, running),
+            // Profile files (files.rs).
+            Msg::NewFromApp => self.new_from_app(&sender),
             Msg::Apps(list) => self.new_profile.emit(list),
-            Msg::Create(app) => {
-                let Some(places) = self.places() else { return };
-                let taken: BTreeMap<String, ()> =
-                    self.items.iter().map(|i| (i.name.clone(), ())).collect();
-                let name = apps::name_for(&app, &taken);
-                sender.spawn_oneshot_command(move || {
-                    let id = Some(app.id.clone()).filter(|i| nestbox::profile::valid_desktop_id(i));
-                    Msg::Created(
-                        nestbox::desktop::new_profile::write(
-                            &places.search,
-                            &name,
-                            &app,
-                            id.as_deref(),
-                            false,
-                        )
-                        .map(|_| name)
-                        .map_err(|e| e.to_string()),
-                    )
-                });
-            }
-            Msg::Created(Ok(name)) => {
-                toast(w, &fill("Made the profile {name}", &[("name", &name)]));
-                self.reload_items(&sender);
-                sender.input(Msg::Select(Target::Profile(name)));
-            }
-            Msg::Created(Err(e)) | Msg::Deleted(Err(e)) => toast(w, &e),
+            Msg::Create(app) => self.create(*app, &sender),
+            Msg::Created(result) => self.created(w, result, &sender),
             Msg::NameChosen(what, new) => self.rename_or_copy(what, new, &sender),
-            Msg::Deleted(Ok(name)) => {
-                toast(w, &fill("Deleted {name}", &[("name", &name)]));
-                self.reload_items(&sender);
-                sender.input(Msg::Select(Target::Overview));
-            }
-            Msg::LauncherSet(Ok(on)) => {
-                if let Some(name) = self.current_name() {
-                    if on {
-                        self.launchers.insert(name.clone());
-                        toast(w, &fill("{name} is in your app menu", &[("name", &name)]));
-                    } else {
-                        self.launchers.remove(&name);
-                        toast(
-                            w,
-                            &fill("{name} is no longer in your app menu", &[("name", &name)]),
-                        );
-                    }
-                }
-                self.show_page();
-            }
-            Msg::LauncherSet(Err(e)) => {
-                toast(w, &e);
-                self.show_page();
-            }
-            Msg::About => crate::dialogs::about(&w.window),
-            Msg::Restart => {
-                let (Some(places), Some(name)) = (self.places(), self.current_name()) else {
-                    return;
-                };
-                let Some(registry) = places.registry.clone() else {
-                    return;
-                };
-                toast(w, &fill("Restarting {name}…", &[("name", &name)]));
-                sender.spawn_oneshot_command(move || {
-                    let target = apps::sandbox_of(&places, &name);
-                    let stopped = match target {
-                        Some(t) => nestbox::running::stop(&registry, &t, Duration::from_secs(10))
-                            .map(|_| name)
-                            .map_err(|e| e.to_string()),
-                        None => Ok(name),
-                    };
-                    Msg::Restarted(stopped)
-                });
-            }
-            Msg::Restarted(Ok(name)) => {
-                w.restart.set_reveal_child(false);
-                self.stale.remove(&name);
-                self.sandboxes.retain(|s| s.profile != name);
-                if self.current_name().as_deref() == Some(&name) {
-                    self.page_output(w, page::Output::Run, &sender);
-                }
-            }
-            Msg::Restarted(Err(e)) => toast(w, &e),
+            Msg::Deleted(result) => self.deleted(w, result, &sender),
+            Msg::LauncherSet(result) => self.launcher_set(w, result),
             Msg::Text(name, text) => crate::dialogs::show_text(&w.window, &name, &text),
-            Msg::ChangedWhile(name, running) => {
-                if running {
-                    self.stale.insert(name.clone());
-                    if self.current_name().as_deref() == Some(&name) {
-                        w.restart.set_reveal_child(true);
-                        eprintln!(
-                            "nestbox-manager: {}",
-                            fill(
-                                "{name} is running with its old settings",
-                                &[("name", &name)]
-                            )
-                        );
-                    }
-                }
-            }
+            Msg::About => crate::dialogs::about(&w.window),
             Msg::FocusSearch => {
                 w.leaflet.navigate(adw::NavigationDirection::Back);
                 if let Some(entry) = sidebar::search_entry(self.sidebar.widget()) {
@@ -818,186 +585,31 @@ impl Component for Window {
 }
 
 impl Window {
+    /// What the page (or an action for the profile shown) asked for.
     fn page_output(&mut self, w: &mut Widgets, out: page::Output, sender: &ComponentSender<Self>) {
         let Some(places) = self.places() else { return };
         let Some(name) = self.current_name() else {
             return;
         };
         match out {
-            page::Output::Change(change) => {
-                // One save at a time, each from the profile as the one before left it: two at
-                // once would each start from the same old file and the last would undo the first.
-                if self.saving > 0 {
-                    self.queued.push_back(change);
-                    return;
-                }
-                let Some(mut s) = self.settings.clone() else {
-                    return;
-                };
-                let row = row_of(&change);
-                self.saving += 1;
-                sender.spawn_oneshot_command(move || {
-                    let r = s.apply(&places.search, &change);
-                    Msg::Applied(
-                        Some(row),
-                        r.map(|_| Box::new(s)).map_err(|e| match e {
-                            ChangeError::Invalid(m) => m,
-                            other => other.to_string(),
-                        }),
-                    )
-                });
-            }
-            page::Output::ResetAll => {
-                let Some(mut s) = self.settings.clone() else {
-                    return;
-                };
-                self.saving += 1;
-                sender.spawn_oneshot_command(move || {
-                    Msg::ResetDone(
-                        s.reset_all(&places.search)
-                            .map(|old| (Box::new(s), old))
-                            .map_err(|e| e.to_string()),
-                    )
-                });
-            }
-            page::Output::Run => {
-                if self.running_names().contains(&name) {
-                    toast(w, &fill("{name} is already running", &[("name", &name)]));
-                    return;
-                }
-                self.stale.remove(&name);
-                toast(w, &fill("Starting {name}…", &[("name", &name)]));
-                let exe = places.nestbox.clone();
-                sender.spawn_oneshot_command(move || {
-                    let ended = launch::run(&exe, &name);
-                    Msg::Launched(name, ended)
-                });
-                let s = sender.clone();
-                glib::timeout_add_local_once(Duration::from_millis(300), move || {
-                    s.input(Msg::Tick)
-                });
-            }
-            page::Output::Stop => {
-                // A sandbox of this profile, the one named after it first, as the registry says
-                // now (the list shown may be a second old).
-                sender.spawn_oneshot_command(move || {
-                    let target = apps::sandbox_of(&places, &name);
-                    match target {
-                        Some(t) => Msg::Stop(t),
-                        None => {
-                            Msg::Stopped(Err(fill("{name} is not running", &[("name", &name)])))
-                        }
-                    }
-                });
-            }
+            page::Output::Change(change) => self.change(change, places, sender),
+            page::Output::ResetAll => self.reset_all(places, sender),
+            page::Output::Run => self.run(w, places, name, sender),
+            page::Output::Stop => Window::stop_profile(places, name, sender),
             page::Output::Restart => sender.input(Msg::Restart),
             page::Output::ChooseFolder { writable } => {
                 crate::dialogs::choose_folder(&w.window, writable, sender)
             }
-            page::Output::Launcher(on) => {
-                sender.spawn_oneshot_command(move || {
-                    let l = nestbox::desktop::launchers::Launchers::new(&places.facts);
-                    let r = if on {
-                        l.install(&name).map(|_| true)
-                    } else {
-                        l.remove(&name).map(|_| false)
-                    };
-                    Msg::LauncherSet(r.map_err(|e| e.to_string()))
-                });
-            }
-            page::Output::OpenHome => {
-                let home = places.facts.data_home.join("nestbox/homes").join(&name);
-                let _ = std::fs::create_dir_all(&home);
-                let uri = gio::File::for_path(&home).uri();
-                if let Err(e) =
-                    gio::AppInfo::launch_default_for_uri(&uri, gio::AppLaunchContext::NONE)
-                {
-                    toast(
-                        w,
-                        &fill(
-                            "Cannot open {path}: {why}",
-                            &[
-                                ("path", &home.display().to_string()),
-                                ("why", &e.to_string()),
-                            ],
-                        ),
-                    );
-                }
-            }
-            page::Output::ShowText => {
-                if let Some(s) = self.settings.clone() {
-                    sender.spawn_oneshot_command(move || {
-                        let mut text = String::new();
-                        for f in &s.profile.files {
-                            text.push_str(&format!("# {}\n", f.display()));
-                            text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
-                            text.push('\n');
-                        }
-                        Msg::Text(s.name.clone(), text)
-                    });
-                }
-            }
+            page::Output::Launcher(on) => Window::set_launcher(places, name, on, sender),
+            page::Output::OpenHome => Window::open_home(w, &places, &name),
+            page::Output::ShowText => self.show_text(sender),
             page::Output::Duplicate => {
                 crate::dialogs::ask_name(&w.window, NameFor::Duplicate, &name, sender)
             }
             page::Output::Rename => {
                 crate::dialogs::ask_name(&w.window, NameFor::Rename, &name, sender)
             }
-            page::Output::Delete => {
-                let Some(s) = &self.settings else { return };
-                let path = s.edit.path().to_path_buf();
-                let dialog = adw::MessageDialog::new(
-                    Some(&w.window),
-                    Some(&fill("Delete {name}?", &[("name", &name)])),
-                    Some(&fill(
-                        "{path} will be removed. This cannot be undone.",
-                        &[("path", &path.display().to_string())],
-                    )),
-                );
-                dialog.add_response("cancel", &gettext("Cancel"));
-                dialog.add_response("delete", &gettext("Delete"));
-                dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
-                // Enter and Escape keep the file: deleting takes choosing Delete.
-                dialog.set_default_response(Some("cancel"));
-                dialog.set_close_response("cancel");
-                let s = sender.clone();
-                dialog.connect_response(None, move |_, r| {
-                    if r == "delete" {
-                        let (path, name) = (path.clone(), name.clone());
-                        s.spawn_oneshot_command(move || {
-                            Msg::Deleted(
-                                std::fs::remove_file(&path)
-                                    .map(|_| name)
-                                    .map_err(|e| e.to_string()),
-                            )
-                        });
-                    }
-                });
-                dialog.present();
-            }
+            page::Output::Delete => self.delete(w, name, sender),
         }
-    }
-
-    fn rename_or_copy(&mut self, what: NameFor, new: String, sender: &ComponentSender<Self>) {
-        let (Some(places), Some(s)) = (self.places(), self.settings.clone()) else {
-            return;
-        };
-        sender.spawn_oneshot_command(move || {
-            let r = apps::copy_profile(&places, &s, &new, matches!(what, NameFor::Rename));
-            Msg::Created(r.map(|_| new))
-        });
-    }
-}
-
-/// The row a change came from, for its error.
-fn row_of(change: &Change) -> String {
-    match change {
-        Change::Set(s, _) | Change::Reset(s) => s.id.to_string(),
-        Change::AddFolder { .. } | Change::RemoveFolder { .. } => "filesystem".into(),
-        Change::SetEnv { .. } | Change::RemoveEnv { .. } => "env".into(),
-        Change::AddSyscall { deny: true, .. } | Change::RemoveSyscall { deny: true, .. } => {
-            "seccomp.deny".into()
-        }
-        Change::AddSyscall { .. } | Change::RemoveSyscall { .. } => "seccomp.allow".into(),
     }
 }
