@@ -450,14 +450,18 @@ fn the_window_size_is_remembered() {
             .filter(|g| g.starts_with("1100x640"))
     });
     std::thread::sleep(std::time::Duration::from_secs(1));
-    m.key(&["ctrl+w"]);
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while m.alive() {
-        assert!(
-            std::time::Instant::now() < end,
-            "ctrl+w did not close the window"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    // Ctrl+W, again if a busy machine's window missed it (no window manager hands it the
+    // keyboard): the window closes once.
+    for attempt in 1..=3 {
+        m.key(&["ctrl+w"]);
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(4);
+        while m.alive() && std::time::Instant::now() < end {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        if !m.alive() {
+            break;
+        }
+        assert!(attempt < 3, "ctrl+w did not close the window");
     }
     let child = Manager::command(&m.env, &[], &[])
         .stdout(Stdio::null())
