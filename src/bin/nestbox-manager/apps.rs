@@ -83,7 +83,7 @@ impl std::fmt::Debug for Early {
 }
 
 /// One profile as the sidebar and the overview show it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Item {
     pub name: String,
     /// The app's name from its desktop entry, else the profile's description or name.

@@ -93,12 +93,10 @@ impl Line {
             Line::Heading(s) => format!("{s:?}"),
             Line::Profile {
                 item: i, running, ..
-            } => {
-                format!(
-                    "{}|{}|{:?}|{}|{}|{}|{:?}|{running}",
-                    i.name, i.title, i.icon, i.abstraction, i.changed, i.own, i.error
-                ) + if i.missing { "|missing" } else { "" }
-            }
+            } => format!(
+                "{}|{}|{:?}|{}|{}|{}|{}|{:?}|{running}",
+                i.name, i.title, i.icon, i.abstraction, i.changed, i.own, i.missing, i.error
+            ),
         }
     }
 
@@ -558,4 +556,99 @@ impl SimpleComponent for Sidebar {
 /// The search field, for the window's key capture.
 pub fn search_entry(root: &gtk::Box) -> Option<gtk::SearchEntry> {
     root.first_child()?.downcast::<gtk::SearchEntry>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(name: &str, title: &str, abstraction: bool) -> Item {
+        Item {
+            name: name.into(),
+            title: title.into(),
+            abstraction,
+            ..Item::default()
+        }
+    }
+
+    fn sidebar() -> Sidebar {
+        Sidebar {
+            items: vec![
+                item("base", "base", true),
+                item("firefox", "Firefox ESR", false),
+                item("x11", "x11", true),
+                item("xterm", "XTerm", false),
+            ],
+            running: ["xterm".to_string()].into(),
+            selected: Target::Overview,
+        }
+    }
+
+    fn store(lines: Vec<Line>) -> gio::ListStore {
+        let store = gio::ListStore::new::<glib::BoxedAnyObject>();
+        for line in lines {
+            store.append(&glib::BoxedAnyObject::new(line));
+        }
+        store
+    }
+
+    #[test]
+    fn lines_are_the_pages_then_the_apps_then_the_abstractions_under_their_headings() {
+        let keys: Vec<String> = sidebar()
+            .lines()
+            .iter()
+            .map(|l| match l {
+                Line::Nav { title, .. } => title.clone(),
+                Line::Heading(s) => format!("# {s:?}"),
+                Line::Profile { item, running, .. } => format!("{} {running}", item.name),
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "Overview",
+                "Running (1)",
+                "# Apps",
+                "firefox false",
+                "xterm true",
+                "# Abstractions",
+                "base false",
+                "x11 false"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_search_shows_the_matches_by_name_or_app_name_and_their_headings_only() {
+        let store = store(sidebar().lines());
+        let mut search = Search::default();
+        let shown = |search: &Search| -> Vec<String> {
+            store
+                .iter::<glib::Object>()
+                .flatten()
+                .filter(|o| search.shows(&line_of(o)))
+                .map(|o| match &*line_of(&o) {
+                    Line::Nav { target, .. } => format!("{target:?}"),
+                    Line::Heading(s) => format!("# {s:?}"),
+                    Line::Profile { item, .. } => item.name.clone(),
+                })
+                .collect()
+        };
+        assert_eq!(shown(&search).len(), 8, "no search: every line");
+        // By app name, in any case, with the spaces around it dropped.
+        search.set(" esr ", &store);
+        assert_eq!(shown(&search), ["# Apps", "firefox"]);
+        // By profile name: an abstraction, under its own heading only.
+        search.set("X11", &store);
+        assert_eq!(shown(&search), ["# Abstractions", "x11"]);
+        search.set("x", &store);
+        assert_eq!(
+            shown(&search),
+            ["# Apps", "firefox", "xterm", "# Abstractions", "x11"]
+        );
+        search.set("nothing like it", &store);
+        assert!(shown(&search).is_empty());
+        search.set("", &store);
+        assert_eq!(shown(&search).len(), 8);
+    }
 }
