@@ -524,7 +524,11 @@ fn a_change_is_saved_as_a_user_profile_that_explain_reflects() {
     let by_hand = format!("# mine\n{before}")
         .replace("[sandbox]\n", "[sandbox]\n# by hand\nwayland = false\n");
     fs::write(&file, by_hand).unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    m.wait(10, "the reload's toast", || {
+        m.log()
+            .contains("nestbox-manager: xterm changed on disk: reloaded")
+            .then_some(())
+    });
     m.action("set-setting", r#"("xterm", "sandbox.gpu", "none")"#);
     wait_for(10, "the gpu change beside the hand edit", || {
         fs::read_to_string(&file)
