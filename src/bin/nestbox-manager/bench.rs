@@ -19,30 +19,37 @@ fn mode() -> Option<String> {
     std::env::var("NESTBOX_MANAGER_BENCH").ok()
 }
 
-/// After the next frame `widget` is painted in, print `what` and the time since `since`.
-fn after_next_frame(
-    widget: &impl IsA<gtk::Widget>,
-    what: &'static str,
-    since: Instant,
-    exit: bool,
-) {
+/// Once the next frame `widget` is painted in has ended, call `then` with the time that frame
+/// began (its before-paint phase) and the time it ended.
+fn after_next_frame(widget: &impl IsA<gtk::Widget>, then: impl FnOnce(Instant, Instant) + 'static) {
     let Some(clock) = widget.frame_clock() else {
         return;
     };
-    let handler = std::rc::Rc::new(std::cell::Cell::new(None));
-    let h = handler.clone();
-    let c = clock.clone();
-    let id = clock.connect_after_paint(move |_| {
-        eprintln!("{what} {:.1} ms", since.elapsed().as_secs_f64() * 1000.0);
-        if let Some(id) = h.take() {
-            c.disconnect(id);
-        }
-        if exit {
-            std::process::exit(0);
+    let began = std::rc::Rc::new(std::cell::Cell::new(None::<Instant>));
+    let handlers = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let b = began.clone();
+    let before = clock.connect_before_paint(move |_| {
+        if b.get().is_none() {
+            b.set(Some(Instant::now()));
         }
     });
-    handler.set(Some(id));
+    let (c, h) = (clock.clone(), handlers.clone());
+    let then = std::cell::Cell::new(Some(then));
+    let after = clock.connect_after_paint(move |_| {
+        let end = Instant::now();
+        for id in h.borrow_mut().drain(..) {
+            c.disconnect(id);
+        }
+        if let Some(then) = then.take() {
+            then(began.get().unwrap_or(end), end);
+        }
+    });
+    handlers.borrow_mut().extend([before, after]);
     widget.queue_draw();
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// The profiles were just handed to the sidebar.
@@ -54,7 +61,12 @@ pub fn profiles_shown(widget: &impl IsA<gtk::Widget>) {
     let widget = widget.clone().upcast::<gtk::Widget>();
     // Idle: after the sidebar made its rows.
     gtk::glib::idle_add_local_once(move || {
-        after_next_frame(&widget, "first-frame", start, mode == "exit");
+        after_next_frame(&widget, move |_, end| {
+            eprintln!("first-frame {:.1} ms", ms(end - start));
+            if mode == "exit" {
+                std::process::exit(0);
+            }
+        });
     });
 }
 
@@ -66,23 +78,9 @@ pub fn searched(widget: &impl IsA<gtk::Widget>, started: Instant) {
     if mode().is_none() {
         return;
     }
-    let Some(clock) = widget.frame_clock() else {
-        return;
-    };
     let handled = started.elapsed();
-    let frame_at = std::rc::Rc::new(std::cell::Cell::new(None::<Instant>));
-    let handlers = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let at = frame_at.clone();
-    let layout = clock.connect_before_paint(move |_| {
-        if at.get().is_none() {
-            at.set(Some(Instant::now()));
-        }
-    });
-    let (c, h) = (clock.clone(), handlers.clone());
-    let paint = clock.connect_after_paint(move |_| {
-        let end = Instant::now();
-        let frame = frame_at.get().map(|t| end - t).unwrap_or_default();
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    after_next_frame(widget, move |began, end| {
+        let frame = end - began;
         eprintln!(
             "search-frame {:.1} ms work (filter {:.1}, frame {:.1}), shown {:.1} ms after the change",
             ms(handled + frame),
@@ -90,19 +88,14 @@ pub fn searched(widget: &impl IsA<gtk::Widget>, started: Instant) {
             ms(frame),
             ms(end - started)
         );
-        for id in h.borrow_mut().drain(..) {
-            c.disconnect(id);
-        }
     });
-    handlers.borrow_mut().extend([layout, paint]);
-    widget.queue_draw();
 }
 
 /// A phase's time since start, in bench mode.
 pub fn mark(what: &str) {
     if mode().is_some() {
         if let Some(start) = START.get() {
-            eprintln!("{what} at {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+            eprintln!("{what} at {:.1} ms", ms(start.elapsed()));
         }
     }
 }
