@@ -26,7 +26,7 @@ impl Window {
         let name = apps::name_for(&app, &taken);
         sender.spawn_oneshot_command(move || {
             let id = Some(app.id.clone()).filter(|i| nestbox::profile::valid_desktop_id(i));
-            Msg::Created(
+            Msg::Filed(
                 nestbox::desktop::new_profile::write(
                     &places.search,
                     &name,
@@ -34,24 +34,24 @@ impl Window {
                     id.as_deref(),
                     false,
                 )
-                .map(|_| name)
+                .map(|_| made(name))
                 .map_err(|e| e.to_string()),
             )
         });
     }
 
-    /// A profile was made (new, duplicated or renamed): show it.
-    pub(super) fn created(
+    /// A profile file was made or removed: say so, read the list again, and show `then`.
+    pub(super) fn filed(
         &self,
         w: &Widgets,
-        result: Result<String, String>,
+        result: Result<(String, Target), String>,
         sender: &ComponentSender<Self>,
     ) {
         match result {
-            Ok(name) => {
-                toast(w, &fill("Made the profile {name}", &[("name", &name)]));
+            Ok((said, then)) => {
+                toast(w, &said);
                 self.reload_items(sender);
-                sender.input(Msg::Select(Target::Profile(name)));
+                sender.input(Msg::Select(then));
             }
             Err(e) => toast(w, &e),
         }
@@ -68,7 +68,7 @@ impl Window {
         };
         sender.spawn_oneshot_command(move || {
             let r = apps::copy_profile(&places, &s, &new, matches!(what, NameFor::Rename));
-            Msg::Created(r.map(|_| new))
+            Msg::Filed(r.map(|_| made(new)))
         });
     }
 
@@ -94,31 +94,18 @@ impl Window {
             if r == "delete" {
                 let (path, name) = (path.clone(), name.clone());
                 s.spawn_oneshot_command(move || {
-                    Msg::Deleted(
+                    Msg::Filed(
                         std::fs::remove_file(&path)
-                            .map(|_| name)
+                            .map(|_| {
+                                let said = fill("Deleted {name}", &[("name", &name)]);
+                                (said, Target::Overview)
+                            })
                             .map_err(|e| e.to_string()),
                     )
                 });
             }
         });
         dialog.present();
-    }
-
-    pub(super) fn deleted(
-        &self,
-        w: &Widgets,
-        result: Result<String, String>,
-        sender: &ComponentSender<Self>,
-    ) {
-        match result {
-            Ok(name) => {
-                toast(w, &fill("Deleted {name}", &[("name", &name)]));
-                self.reload_items(sender);
-                sender.input(Msg::Select(Target::Overview));
-            }
-            Err(e) => toast(w, &e),
-        }
     }
 
     /// Install (`on`) or remove profile `name`'s launcher in the app menu.
@@ -191,4 +178,10 @@ impl Window {
             });
         }
     }
+}
+
+/// What a profile made as `name` (new, duplicated or renamed) leads to: its page.
+fn made(name: String) -> (String, Target) {
+    let said = fill("Made the profile {name}", &[("name", &name)]);
+    (said, Target::Profile(name))
 }
