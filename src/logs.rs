@@ -158,8 +158,11 @@ impl Tee {
         self.log.write(format!("{line}\n").as_bytes());
     }
 
+    /// Once: the pipes are closed after it (and the saved fds, which the copies write to), so a
+    /// second call does nothing.
     fn restore_and_drain(&mut self) {
-        for (fd, saved) in &self.routed {
+        let routed = std::mem::take(&mut self.routed);
+        for (fd, saved) in &routed {
             // SAFETY: dup2 of our own saved fd back onto the standard fd.
             unsafe { libc::dup2(saved.as_raw_fd(), *fd) };
         }
@@ -179,14 +182,15 @@ impl Tee {
                 }
             }
         }
+        self.readers.clear();
+        drop(routed);
     }
 }
 
 impl Drop for Tee {
     /// Put stdout and stderr back, and copy what is left in the pipes (what the sandbox wrote
     /// last, and nestbox's own last lines). A process that outlived the launch and still holds a
-    /// pipe does not hold nestbox up: what it writes later is lost. Twice does no harm: the pipes
-    /// are empty and the fds already back.
+    /// pipe does not hold nestbox up: what it writes later is lost. After `end_with`, nothing.
     fn drop(&mut self) {
         self.restore_and_drain();
     }
